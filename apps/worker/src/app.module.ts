@@ -1,0 +1,26 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { MuninnCacheModule } from '@app/cache';
+import { ClusterModule, MembershipHealthIndicator, SchemaHealthIndicator } from '@app/cluster';
+import { MuninnConfigModule, type MuninnConfig } from '@app/config';
+import { CoreDbHealthIndicator, CoreDbModule } from '@app/core-db';
+import { ProbesModule } from '@app/health';
+import { loggerModule } from '@app/platform';
+import { clusterOptions, coreDbOptions } from './worker.options.js';
+
+/** Composition root of a work node: it only imports. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: MuninnConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        MuninnConfigModule.forRoot(config),
+        loggerModule(config.log, config.cluster.nodeName),
+        CoreDbModule.forRoot(coreDbOptions(config)),
+        MuninnCacheModule.forRoot(config.cache),
+        ClusterModule.forRoot(clusterOptions(config)),
+        ProbesModule.forRoot({ readiness: [CoreDbHealthIndicator, SchemaHealthIndicator, MembershipHealthIndicator] }),
+      ],
+    };
+  }
+}

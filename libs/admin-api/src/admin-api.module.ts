@@ -1,0 +1,50 @@
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { createAdminAuthenticator } from './admin-auth.js';
+import { formatAdminError } from './admin.errors.js';
+import { AdminResolver } from './admin.resolver.js';
+import { ClusterChangeService } from './cluster-change.service.js';
+import { ClusterService } from './cluster.service.js';
+import { DataSourcesService } from './data-sources.service.js';
+
+export interface AdminApiOptions {
+  secretKey: string | undefined;
+  clusterSecret: string | undefined;
+  /** Write the generated SDL here (tests check the committed file for drift); default in memory. */
+  schemaFile?: string;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The management GraphQL API (SPEC §9.4): Apollo Server, code first, Sandbox landing page. */
+@Module({})
+export class AdminApiModule {
+  static forRoot(options: AdminApiOptions): DynamicModule {
+    const authenticate = createAdminAuthenticator(options.secretKey, options.clusterSecret);
+    const logger = new Logger('AdminApi');
+    return {
+      module: AdminApiModule,
+      imports: [
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          path: '/graphql',
+          autoSchemaFile: options.schemaFile ?? true,
+          sortSchema: true,
+          playground: false,
+          introspection: true,
+          plugins: [ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })],
+          // Runs for every operation (not for the landing page): no valid key, no GraphQL.
+          context: (first: { headers?: Headers; req?: { headers: Headers } }) => {
+            authenticate(first.headers ?? first.req?.headers ?? {});
+            return {};
+          },
+          formatError: (formatted, error) =>
+            formatAdminError(formatted, (e) => logger.error(`unexpected error: ${(e as Error)?.message}`, (e as Error)?.stack), error),
+        }),
+      ],
+      providers: [AdminResolver, ClusterService, DataSourcesService, ClusterChangeService],
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Bodies of the `/cluster/v1/*` endpoints. */
+export const RegisterRequest = z.object({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/),
+  url: z.string().url().max(2048),
+  version: z.string().max(64),
+  startedAt: z.string().datetime(),
+  schemaVersion: z.number().int().nonnegative(),
+  ready: z.boolean(),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const HeartbeatRequest = z.object({
+  schemaVersion: z.number().int().nonnegative(),
+  ready: z.boolean(),
+  draining: z.boolean(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const SyncRequest = z.object({ schemaVersion: z.number().int().nonnegative() });
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+export interface SourceStatus {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface SyncResponse {
+  appliedVersion: number;
+  durationMs: number;
+  sources: SourceStatus[];
+}
+
+export type NodeState = 'starting' | 'ready' | 'draining';
+
+export interface NodeHealthResponse {
+  name: string;
+  version: string;
+  state: NodeState;
+  schemaVersion: number;
+  startedAt: string;
+  sources: SourceStatus[];
+}
+
+export interface RegisterResponse {
+  schemaVersion: number;
+}
+
+export const CLUSTER_PREFIX = '/cluster/v1';

@@ -1,0 +1,75 @@
+import type { EntityManager } from 'typeorm';
+import type { CatalogSourceType } from './entities/index.js';
+import { CatalogSourceEntity, DataSourceEntity } from './entities/index.js';
+
+export interface CatalogDefinition {
+  name: string;
+  type: CatalogSourceType;
+  description: string;
+  /** SDL text for `text` catalogs, a path or URL otherwise. */
+  path: string;
+}
+
+export interface DataSourceDefinition {
+  name: string;
+  type: string;
+  prefix: string;
+  asModule: boolean;
+  path: string;
+  disabled: boolean;
+  selfDefined: boolean;
+  readOnly: boolean;
+  description: string;
+  loaded: boolean;
+  catalogs: CatalogDefinition[];
+}
+
+/** Everything a work node serves at one schema version, read in one snapshot. */
+export interface DefinitionsSnapshot {
+  schemaVersion: number;
+  dataSources: DataSourceDefinition[];
+}
+
+const SCHEMA_VERSION_KEY = 'schema_version';
+
+export async function readSchemaVersion(m: EntityManager): Promise<number> {
+  const rows: { value: string }[] = await m.query(`SELECT value FROM settings WHERE key = $1`, [SCHEMA_VERSION_KEY]);
+  return rows.length ? Number(rows[0].value) : 0;
+}
+
+/** Increments the schema version inside the caller's transaction (the row lock serialises bumps). */
+export async function bumpSchemaVersion(m: EntityManager): Promise<number> {
+  const rows: { value: string }[] = await m.query(
+    `UPDATE settings SET value = (value::integer + 1)::text WHERE key = $1 RETURNING value`,
+    [SCHEMA_VERSION_KEY],
+  );
+  return Number(rows[0].value);
+}
+
+export async function readDefinitions(m: EntityManager): Promise<DefinitionsSnapshot> {
+  const schemaVersion = await readSchemaVersion(m);
+  const sources = await m.getRepository(DataSourceEntity).find({
+    relations: { catalogLinks: { catalog: true } },
+    order: { name: 'ASC' },
+  });
+  return {
+    schemaVersion,
+    dataSources: sources.map((ds) => ({
+      name: ds.name,
+      type: ds.type,
+      prefix: ds.prefix,
+      asModule: ds.asModule,
+      path: ds.path,
+      disabled: ds.disabled,
+      selfDefined: ds.selfDefined,
+      readOnly: ds.readOnly,
+      description: ds.description,
+      loaded: ds.loaded,
+      catalogs: (ds.catalogLinks ?? [])
+        .map((l) => l.catalog)
+        .filter((c): c is CatalogSourceEntity => c !== undefined)
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((c) => ({ name: c.name, type: c.type, description: c.description, path: c.path })),
+    })),
+  };
+}

@@ -1,0 +1,5 @@
+import { InitialCoreSchema1764140000000 } from './1764140000000-InitialCoreSchema.js';
+
+/** Every migration this build knows, oldest first. Work nodes refuse a core DB that has others. */
+export const CORE_DB_MIGRATIONS = [InitialCoreSchema1764140000000];
+export const CORE_DB_MIGRATION_NAMES: readonly string[] = CORE_DB_MIGRATIONS.map((m) => m.name);

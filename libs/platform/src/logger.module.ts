@@ -1,0 +1,34 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { DynamicModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { LogConfig } from '@app/config';
+
+/** Header values that must never reach a log line. */
+export const REDACTED_PATHS = [
+  'req.headers["x-hugr-secret-key"]',
+  'req.headers["x-hugr-api-key"]',
+  'req.headers["x-muninn-signature"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+];
+
+const QUIET_PATHS = /^\/(health|metrics)(\/|$)|^\/cluster\/v1\/health$/;
+
+/** JSON lines (pino) with request id and node name; `text` format pretty-prints for humans. */
+export function loggerModule(log: LogConfig, nodeName: string): DynamicModule {
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      level: log.level,
+      base: { node: nodeName },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      genReqId: (req: IncomingMessage) => {
+        const given = req.headers['x-request-id'];
+        return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+      },
+      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      ...(log.format === 'text' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
+    },
+  });
+}
