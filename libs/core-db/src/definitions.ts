@@ -39,10 +39,12 @@ export async function readSchemaVersion(m: EntityManager): Promise<number> {
 
 /** Increments the schema version inside the caller's transaction (the row lock serialises bumps). */
 export async function bumpSchemaVersion(m: EntityManager): Promise<number> {
-  const rows: { value: string }[] = await m.query(
+  // TypeORM answers an UPDATE … RETURNING on PostgreSQL with [rows, affectedCount].
+  const [rows]: [{ value: string }[], number] = await m.query(
     `UPDATE settings SET value = (value::integer + 1)::text WHERE key = $1 RETURNING value`,
     [SCHEMA_VERSION_KEY],
   );
+  if (!rows?.length) throw new Error('settings.schema_version is missing from the core DB');
   return Number(rows[0].value);
 }
 

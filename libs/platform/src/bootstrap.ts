@@ -23,6 +23,33 @@ export function configFromEnvironment(role: NodeRole): MuninnConfig {
 }
 
 /**
+ * SIGTERM/SIGINT: Nest's shutdown hooks run (the worker turns not-ready, deregisters, waits the
+ * drain delay; Fastify finishes in-flight requests; pools close), then the process exits 0.
+ * Nest's own `enableShutdownHooks` re-raises the signal instead, which would not exit 0.
+ */
+function handleShutdownSignals(app: NestFastifyApplication, role: NodeRole, boundMs: number): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    app.get(Logger).log(`${signal} received; draining`, 'Bootstrap');
+    setTimeout(() => {
+      process.stderr.write(`muninn ${role}: shutdown did not finish within ${boundMs} ms; exiting\n`);
+      process.exit(1);
+    }, boundMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        process.stderr.write(`muninn ${role}: error during shutdown: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/**
  * The one bootstrap both apps use: Fastify, buffered logs through pino, shutdown hooks, listen;
  * any failure to start is printed and exits 1.
  */
@@ -36,17 +63,7 @@ export async function bootstrapNode(role: NodeRole, rootModule: (config: MuninnC
       { bufferLogs: true, rawBody: true, abortOnError: false },
     );
     app.useLogger(app.get(Logger));
-    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
-    const { drainDelayMs, drainTimeoutMs } = config.server;
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      // Nest drains and closes; this only bounds how long that may take.
-      process.once(signal, () => {
-        setTimeout(() => {
-          process.stderr.write(`muninn ${role}: drain did not finish within ${drainDelayMs + drainTimeoutMs} ms; exiting\n`);
-          process.exit(1);
-        }, drainDelayMs + drainTimeoutMs).unref();
-      });
-    }
+    handleShutdownSignals(app, role, config.server.drainDelayMs + config.server.drainTimeoutMs + 5000);
     await app.listen(config.server.bind.port, config.server.bind.host);
     app.get(Logger).log(`muninn ${role} ${config.cluster.nodeName} listening on ${await app.getUrl()}`, 'Bootstrap');
   } catch (err) {
