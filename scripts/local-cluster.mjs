@@ -44,7 +44,10 @@ async function waitReady(url, what, child, deadlineMs = 120_000) {
 function localSecrets() {
   const file = join(home, 'local-cluster.json');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
-  const secrets = { adminKey: randomBytes(18).toString('base64url'), clusterSecret: randomBytes(24).toString('base64url') };
+  const secrets = {
+    adminKey: randomBytes(18).toString('base64url'),
+    clusterSecret: randomBytes(24).toString('base64url'),
+  };
   writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -68,7 +71,10 @@ async function stopAll(code) {
   if (stopping) return;
   stopping = true;
   say('\nstopping: work nodes first, then management…');
-  for (const group of [children.filter((c) => c.name !== 'management'), children.filter((c) => c.name === 'management')]) {
+  for (const group of [
+    children.filter((c) => c.name !== 'management'),
+    children.filter((c) => c.name === 'management'),
+  ]) {
     await Promise.all(
       group.map(
         ({ name, child }) =>
@@ -91,7 +97,10 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 mkdirSync(logs, { recursive: true });
-if (!existsSync(join(root, 'dist/apps/management/apps/management/src/main.js')) || !existsSync(join(root, 'dist/apps/worker/apps/worker/src/main.js'))) {
+if (
+  !existsSync(join(root, 'dist/apps/management/apps/management/src/main.js')) ||
+  !existsSync(join(root, 'dist/apps/worker/apps/worker/src/main.js'))
+) {
   say('building (first run)…');
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
@@ -142,8 +151,12 @@ try {
   say(`  admin key (x-hugr-secret-key)    ${adminKey}`);
   say(`  logs                             ${logs}`);
   say('');
-  say(`try: curl -s ${management}/graphql -H 'content-type: application/json' -H 'x-hugr-secret-key: ${adminKey}' \\`);
-  say(`       -d '{"query":"{ nodes { name status schemaVersion } cluster { schemaVersion healthyNodeCount } }"}'`);
+  say(
+    `try: curl -s ${management}/graphql -H 'content-type: application/json' -H 'x-hugr-secret-key: ${adminKey}' \\`,
+  );
+  say(
+    `       -d '{"query":"{ nodes { name status schemaVersion } cluster { schemaVersion healthyNodeCount } }"}'`,
+  );
   say('Press Ctrl-C to stop.');
   for (const { name, child } of children) {
     child.once('exit', (code) => {

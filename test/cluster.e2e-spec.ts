@@ -3,7 +3,6 @@ import { NodeProcess, freePort, graphql, waitFor } from './support/node-process.
 import { createTestDatabase } from './support/postgres.js';
 import { clusterCall } from './support/signed.js';
 
-
 const CLUSTER_SECRET = 'e2e-cluster-secret-7c1f9a';
 const ADMIN_KEY = 'e2e-admin-key-52be01';
 const CHECK_MS = 1000;
@@ -22,7 +21,11 @@ const workers: Record<string, NodeProcess> = {};
 const everyProcess: NodeProcess[] = [];
 
 async function nodes(): Promise<NodeView[]> {
-  const res = await graphql<{ nodes: NodeView[] }>(mgmt.url, ADMIN_KEY, '{ nodes { name status schemaVersion } }');
+  const res = await graphql<{ nodes: NodeView[] }>(
+    mgmt.url,
+    ADMIN_KEY,
+    '{ nodes { name status schemaVersion } }',
+  );
   return res.data!.nodes;
 }
 
@@ -31,16 +34,26 @@ async function nodeStatus(name: string): Promise<string | undefined> {
 }
 
 async function appliedVersion(worker: NodeProcess): Promise<number> {
-  const res = await clusterCall(worker.url, 'GET', '/cluster/v1/health', undefined, { secret: CLUSTER_SECRET });
+  const res = await clusterCall(worker.url, 'GET', '/cluster/v1/health', undefined, {
+    secret: CLUSTER_SECRET,
+  });
   return (res.body as { schemaVersion: number }).schemaVersion;
 }
 
 async function currentVersion(): Promise<number> {
-  const res = await graphql<{ cluster: { schemaVersion: number } }>(mgmt.url, ADMIN_KEY, '{ cluster { schemaVersion } }');
+  const res = await graphql<{ cluster: { schemaVersion: number } }>(
+    mgmt.url,
+    ADMIN_KEY,
+    '{ cluster { schemaVersion } }',
+  );
   return res.data!.cluster.schemaVersion;
 }
 
-async function startWorker(name: string, port?: number, extra: Record<string, string> = {}): Promise<NodeProcess> {
+async function startWorker(
+  name: string,
+  port?: number,
+  extra: Record<string, string> = {},
+): Promise<NodeProcess> {
   const p = port ?? (await freePort());
   const w = new NodeProcess('worker', p, {
     CLUSTER_SECRET,
@@ -62,14 +75,41 @@ async function startWorker(name: string, port?: number, extra: Record<string, st
 }
 
 const createAndLoad = (name: string) =>
-  graphql<{ loadDataSource: { success: boolean; schemaVersion: number; nodes: { node: string; success: boolean; appliedVersion: number | null; message: string | null }[] } }>(
+  graphql<{
+    loadDataSource: {
+      success: boolean;
+      schemaVersion: number;
+      nodes: { node: string; success: boolean; appliedVersion: number | null; message: string | null }[];
+    };
+  }>(
     mgmt.url,
     ADMIN_KEY,
-    `mutation($name: String!) {
-       createDataSource(input: { name: $name, type: "postgres", path: "postgres://example/db",
-         catalogs: [{ name: $name, type: TEXT, sdl: "type t @table(name: \\"t\\") { id: Int! @pk }" }] }) { name }
-       loadDataSource(name: $name) { success message schemaVersion nodes { node success message appliedVersion durationMs } }
-     }`,
+    `
+      mutation ($name: String!) {
+        createDataSource(
+          input: {
+            name: $name
+            type: "postgres"
+            path: "postgres://example/db"
+            catalogs: [{ name: $name, type: TEXT, sdl: "type t @table(name: \\"t\\") { id: Int! @pk }" }]
+          }
+        ) {
+          name
+        }
+        loadDataSource(name: $name) {
+          success
+          message
+          schemaVersion
+          nodes {
+            node
+            success
+            message
+            appliedVersion
+            durationMs
+          }
+        }
+      }
+    `,
     { name },
   );
 
@@ -89,10 +129,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of everyProcess) {
-    p.signal('SIGCONT');
-    await p.stop('SIGKILL');
-  }
+  await Promise.all(everyProcess.map((p) => p.kill()));
   await db?.drop();
 });
 
@@ -140,19 +177,48 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
 
   it('rejects bad input to the management API with a clear error', async () => {
     const dup = await createAndLoad('sales');
-    expect(dup.errors?.[0]).toMatchObject({ message: 'data source "sales" already exists', extensions: { code: 'CONFLICT' } });
-    const missing = await graphql(mgmt.url, ADMIN_KEY, 'mutation { unloadDataSource(name: "nope") { success } }');
+    expect(dup.errors?.[0]).toMatchObject({
+      message: 'data source "sales" already exists',
+      extensions: { code: 'CONFLICT' },
+    });
+    const missing = await graphql(
+      mgmt.url,
+      ADMIN_KEY,
+      'mutation { unloadDataSource(name: "nope") { success } }',
+    );
     expect(missing.errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    const bad = await graphql(mgmt.url, ADMIN_KEY, `mutation { createDataSource(input: { name: "x'; drop table roles; --", type: "postgres", path: "p" }) { name } }`);
+    const bad = await graphql(
+      mgmt.url,
+      ADMIN_KEY,
+      `
+        mutation {
+          createDataSource(input: { name: "x'; drop table roles; --", type: "postgres", path: "p" }) {
+            name
+          }
+        }
+      `,
+    );
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('closes every /cluster/v1 endpoint to unsigned, wrongly signed and stale calls, changing nothing', async () => {
     const version = await currentVersion();
-    const register = { name: 'intruder', url: 'http://127.0.0.1:1', version: 'x', startedAt: new Date().toISOString(), schemaVersion: 0, ready: true };
+    const register = {
+      name: 'intruder',
+      url: 'http://127.0.0.1:1',
+      version: 'x',
+      startedAt: new Date().toISOString(),
+      schemaVersion: 0,
+      ready: true,
+    };
     const calls: [string, 'GET' | 'POST' | 'DELETE', string, unknown][] = [
       [mgmt.url, 'POST', '/cluster/v1/nodes', register],
-      [mgmt.url, 'POST', '/cluster/v1/nodes/w1/heartbeat', { schemaVersion: 0, ready: false, draining: true }],
+      [
+        mgmt.url,
+        'POST',
+        '/cluster/v1/nodes/w1/heartbeat',
+        { schemaVersion: 0, ready: false, draining: true },
+      ],
       [mgmt.url, 'DELETE', '/cluster/v1/nodes/w1', undefined],
       [mgmt.url, 'GET', '/cluster/v1/health', undefined],
       [workers.w1.url, 'GET', '/cluster/v1/health', undefined],
@@ -167,7 +233,11 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
     for (const [base, method, path, body] of calls) {
       for (const sign of variants) {
         const res = await clusterCall(base, method, path, body, sign);
-        expect({ path, sign: sign?.secret ?? 'none', status: res.status }).toEqual({ path, sign: sign?.secret ?? 'none', status: 401 });
+        expect({ path, sign: sign?.secret ?? 'none', status: res.status }).toEqual({
+          path,
+          sign: sign?.secret ?? 'none',
+          status: 401,
+        });
         expect(JSON.stringify(res.body)).not.toContain(CLUSTER_SECRET);
       }
     }
@@ -181,18 +251,32 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     // A version bump that management never pushed (as if every push had been lost).
-    const { rows } = await client.query(`UPDATE settings SET value = (value::int + 1)::text WHERE key = 'schema_version' RETURNING value`);
+    const { rows } = await client.query(
+      `UPDATE settings SET value = (value::int + 1)::text WHERE key = 'schema_version' RETURNING value`,
+    );
     await client.end();
     const target = Number(rows[0].value);
     const started = Date.now();
-    await waitFor('both workers at the new version', async () => (await appliedVersion(workers.w1)) === target && (await appliedVersion(workers.w2)) === target, POLL_MS + 1500, 50);
+    await waitFor(
+      'both workers at the new version',
+      async () =>
+        (await appliedVersion(workers.w1)) === target && (await appliedVersion(workers.w2)) === target,
+      POLL_MS + 1500,
+      50,
+    );
     expect(Date.now() - started).toBeLessThanOrEqual(POLL_MS + 1500);
   });
 
   it('reports a blocked node as failed in the push, and the node catches up once released', async () => {
     workers.w2.signal('SIGSTOP');
     try {
-      const res = await graphql<{ reloadDataSource: { success: boolean; schemaVersion: number; nodes: { node: string; success: boolean; message: string | null }[] } }>(
+      const res = await graphql<{
+        reloadDataSource: {
+          success: boolean;
+          schemaVersion: number;
+          nodes: { node: string; success: boolean; message: string | null }[];
+        };
+      }>(
         mgmt.url,
         ADMIN_KEY,
         'mutation { reloadDataSource(name: "sales") { success schemaVersion nodes { node success message } } }',
@@ -204,8 +288,17 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
       // w2 is either pushed to and times out, or already UNHEALTHY and left out of the push.
       if (byNode.w2) expect(byNode.w2).toMatchObject({ success: false });
       workers.w2.signal('SIGCONT');
-      await waitFor('w2 caught up', async () => (await appliedVersion(workers.w2)) === op.schemaVersion, POLL_MS + 3000, 50);
-      await waitFor('w2 HEALTHY again', async () => (await nodeStatus('w2')) === 'HEALTHY', 2 * CHECK_MS + TIMEOUT_MS + 2000);
+      await waitFor(
+        'w2 caught up',
+        async () => (await appliedVersion(workers.w2)) === op.schemaVersion,
+        POLL_MS + 3000,
+        50,
+      );
+      await waitFor(
+        'w2 HEALTHY again',
+        async () => (await nodeStatus('w2')) === 'HEALTHY',
+        2 * CHECK_MS + TIMEOUT_MS + 2000,
+      );
     } finally {
       workers.w2.signal('SIGCONT');
     }
@@ -238,17 +331,28 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
     mgmt.start();
     await mgmt.ready();
     expect((await nodes()).map((n) => n.name).sort()).toEqual(['w1', 'w2']);
-    await waitFor('both HEALTHY after the restart', async () => (await nodes()).every((n) => n.status === 'HEALTHY'), 10_000);
+    await waitFor(
+      'both HEALTHY after the restart',
+      async () => (await nodes()).every((n) => n.status === 'HEALTHY'),
+      10_000,
+    );
   });
 
   it('on SIGTERM turns not-ready (503) while draining, deregisters and exits 0', async () => {
     const w2 = workers.w2;
     w2.signal('SIGTERM');
-    const draining = await waitFor('readiness 503 while draining', async () => {
-      const res = await fetch(`${w2.url}/health/ready`);
-      return res.status === 503 ? ((await res.json()) as { details: { schema: { state: string } } }) : undefined;
-    }, 5000, 20);
-    expect(draining.details.schema.state).toBe('draining');
+    const draining = await waitFor(
+      'readiness 503 while draining',
+      async () => {
+        const res = await fetch(`${w2.url}/health/ready`);
+        if (res.status !== 503) return undefined;
+        const body = (await res.json()) as { details: { schema: { state: string } } };
+        return body.details.schema.state === 'draining' ? body : undefined;
+      },
+      5000,
+      20,
+    );
+    expect(draining.details.schema).toMatchObject({ state: 'draining', status: 'down' });
     await waitFor('w2 deregistered', async () => !(await nodes()).some((n) => n.name === 'w2'), 5000);
     expect(await w2.waitExit()).toBe(0);
   });

@@ -20,7 +20,12 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < until) {
@@ -32,7 +37,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`,
+  );
 }
 
 /** A built Muninn app running as a real child process, with its output kept for assertions. */
@@ -97,6 +104,14 @@ export class NodeProcess {
     if (!this.running) return this.child?.exitCode ?? null;
     this.child!.kill(sig);
     return this.exited;
+  }
+
+  /** Test cleanup: whatever state the process is in (even stopped), it is gone afterwards. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill('SIGCONT');
+    this.child!.kill('SIGKILL');
+    await this.exited;
   }
 
   waitExit(): Promise<number | null> {

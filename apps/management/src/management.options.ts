@@ -4,7 +4,12 @@ import type { CoreDbOptions } from '@app/core-db';
 
 /** Maps validated configuration to the options of the libraries the management node loads. */
 export function coreDbOptions(config: MuninnConfig): CoreDbOptions {
-  return { ...config.coreDb, migrations: 'run', version: config.version, applicationName: 'muninn-management' };
+  return {
+    ...config.coreDb,
+    migrations: 'run',
+    version: config.version,
+    applicationName: 'muninn-management',
+  };
 }
 
 export function clusterOptions(config: MuninnConfig): ClusterModuleOptions {

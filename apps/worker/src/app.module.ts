@@ -19,7 +19,9 @@ export class WorkerModule {
         CoreDbModule.forRoot(coreDbOptions(config)),
         MuninnCacheModule.forRoot(config.cache),
         ClusterModule.forRoot(clusterOptions(config)),
-        ProbesModule.forRoot({ readiness: [CoreDbHealthIndicator, SchemaHealthIndicator, MembershipHealthIndicator] }),
+        ProbesModule.forRoot({
+          readiness: [CoreDbHealthIndicator, SchemaHealthIndicator, MembershipHealthIndicator],
+        }),
       ],
     };
   }

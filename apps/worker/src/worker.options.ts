@@ -17,5 +17,10 @@ export function coreDbOptions(config: MuninnConfig): CoreDbOptions {
 }
 
 export function clusterOptions(config: MuninnConfig): ClusterModuleOptions {
-  return { role: 'worker', version: config.version, ...config.cluster, drainDelayMs: config.server.drainDelayMs };
+  return {
+    role: 'worker',
+    version: config.version,
+    ...config.cluster,
+    drainDelayMs: config.server.drainDelayMs,
+  };
 }

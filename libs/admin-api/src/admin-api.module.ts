@@ -41,7 +41,11 @@ export class AdminApiModule {
             return {};
           },
           formatError: (formatted, error) =>
-            formatAdminError(formatted, (e) => logger.error(`unexpected error: ${(e as Error)?.message}`, (e as Error)?.stack), error),
+            formatAdminError(
+              formatted,
+              (e) => logger.error(`unexpected error: ${(e as Error)?.message}`, (e as Error)?.stack),
+              error,
+            ),
         }),
       ],
       providers: [AdminResolver, ClusterService, DataSourcesService, ClusterChangeService],

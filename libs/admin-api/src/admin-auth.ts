@@ -19,7 +19,10 @@ export function createAdminAuthenticator(secretKey: string | undefined, clusterS
     const raw = headers[SECRET_KEY_HEADER];
     const given = Array.isArray(raw) ? raw[0] : raw;
     if (!given || !timingSafeEqual(digest(given), expectedDigest)) {
-      throw new AdminError('UNAUTHENTICATED', given ? 'invalid credentials' : 'missing x-hugr-secret-key header');
+      throw new AdminError(
+        'UNAUTHENTICATED',
+        given ? 'invalid credentials' : 'missing x-hugr-secret-key header',
+      );
     }
   };
 }

@@ -23,9 +23,23 @@ const SAFE_CODES = new Set([
 ]);
 
 /** Errors are mapped once here: known codes pass, anything else is masked (and logged by the caller). */
-export function formatAdminError(formatted: GraphQLFormattedError, onUnknown: (e: unknown) => void, original: unknown) {
+export function formatAdminError(
+  formatted: GraphQLFormattedError,
+  onUnknown: (e: unknown) => void,
+  original: unknown,
+) {
   const code = formatted.extensions?.code as string | undefined;
-  if (code && SAFE_CODES.has(code)) return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  if (code && SAFE_CODES.has(code))
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code },
+    };
   onUnknown(original);
-  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  };
 }

@@ -54,7 +54,9 @@ export class AdminResolver {
     return this.sources.remove(name);
   }
 
-  @Mutation(() => ClusterOperationResult, { description: 'Loads the source on every node; returns after the push.' })
+  @Mutation(() => ClusterOperationResult, {
+    description: 'Loads the source on every node; returns after the push.',
+  })
   loadDataSource(@Args('name') name: string) {
     return this.sources.setLoaded(name, true);
   }
@@ -69,7 +71,9 @@ export class AdminResolver {
     return this.sources.reload(name);
   }
 
-  @Mutation(() => ClusterOperationResult, { description: 'Drops a node from the registry (it re-registers if alive).' })
+  @Mutation(() => ClusterOperationResult, {
+    description: 'Drops a node from the registry (it re-registers if alive).',
+  })
   removeNode(@Args('name') name: string) {
     return this.clusterService.removeNode(name);
   }

@@ -17,7 +17,10 @@ export class ClusterChangeService {
     @Inject(SchemaPusher) private readonly pusher: SchemaPusher,
   ) {}
 
-  async apply<T>(what: string, work: (m: EntityManager) => Promise<T>): Promise<{ result: T; operation: ClusterOperationResult }> {
+  async apply<T>(
+    what: string,
+    work: (m: EntityManager) => Promise<T>,
+  ): Promise<{ result: T; operation: ClusterOperationResult }> {
     const { result, version } = await this.coreDb.write(what, async (m) => {
       const result = await work(m);
       return { result, version: await bumpSchemaVersion(m) };

@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CLUSTER_OPTIONS, type ClusterOptions, NodeRegistry } from '@app/cluster';
 import { CoreDb, readSchemaVersion } from '@app/core-db';
 import { AdminError } from './admin.errors.js';
-import { type ClusterNode, type ClusterOperationResult, type ClusterStatus, NodeStatusEnum } from './models/cluster.model.js';
+import {
+  type ClusterNode,
+  type ClusterOperationResult,
+  type ClusterStatus,
+  NodeStatusEnum,
+} from './models/cluster.model.js';
 
 @Injectable()
 export class ClusterService {
@@ -33,6 +38,11 @@ export class ClusterService {
     if (!(await this.registry.remove(name, 'removed by an operator'))) {
       throw new AdminError('NOT_FOUND', `node "${name}" is not registered`);
     }
-    return { success: true, message: `node ${name} removed from the registry`, schemaVersion: null, nodes: [] };
+    return {
+      success: true,
+      message: `node ${name} removed from the registry`,
+      schemaVersion: null,
+      nodes: [],
+    };
   }
 }

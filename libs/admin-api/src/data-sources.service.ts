@@ -13,7 +13,11 @@ import {
 } from '@app/core-db';
 import { AdminError } from './admin.errors.js';
 import { ClusterChangeService } from './cluster-change.service.js';
-import type { CatalogSourceInput, DataSourceInput, DataSourceUpdateInput } from './inputs/data-source.input.js';
+import type {
+  CatalogSourceInput,
+  DataSourceInput,
+  DataSourceUpdateInput,
+} from './inputs/data-source.input.js';
 import type { ClusterOperationResult } from './models/cluster.model.js';
 import { type CatalogSource, CatalogType, type DataSource } from './models/data-source.model.js';
 
@@ -25,20 +29,35 @@ const CATALOG_TYPES: Record<CatalogType, CatalogSourceType> = {
   [CatalogType.URI]: 'uri',
 };
 
-function toCatalog(c: { name: string; type: CatalogSourceType; description: string; path: string }): CatalogSource {
+function toCatalog(c: {
+  name: string;
+  type: CatalogSourceType;
+  description: string;
+  path: string;
+}): CatalogSource {
   const type = (Object.keys(CATALOG_TYPES) as CatalogType[]).find((k) => CATALOG_TYPES[k] === c.type)!;
   const text = type === CatalogType.TEXT;
-  return { name: c.name, type, description: c.description, path: text ? null : c.path, sdl: text ? c.path : null };
+  return {
+    name: c.name,
+    type,
+    description: c.description,
+    path: text ? null : c.path,
+    sdl: text ? c.path : null,
+  };
 }
 
 function checkName(what: string, name: string): void {
   if (!NAME.test(name)) {
-    throw new AdminError('BAD_USER_INPUT', `${what} "${name}" must start with a letter or _ and use letters, digits and _ (max 128)`);
+    throw new AdminError(
+      'BAD_USER_INPUT',
+      `${what} "${name}" must start with a letter or _ and use letters, digits and _ (max 128)`,
+    );
   }
 }
 
 function checkType(type: string): void {
-  if (!TYPES.includes(type)) throw new AdminError('BAD_USER_INPUT', `unknown data source type "${type}" (one of ${TYPES.join(', ')})`);
+  if (!TYPES.includes(type))
+    throw new AdminError('BAD_USER_INPUT', `unknown data source type "${type}" (one of ${TYPES.join(', ')})`);
 }
 
 /** Data source and catalog definitions: validation, storage and cluster-wide lifecycle. */
@@ -51,7 +70,10 @@ export class DataSourcesService {
   ) {}
 
   async list(): Promise<DataSource[]> {
-    const [snapshot, nodes] = await Promise.all([this.coreDb.snapshot((m) => readDefinitions(m)), this.registry.list()]);
+    const [snapshot, nodes] = await Promise.all([
+      this.coreDb.snapshot((m) => readDefinitions(m)),
+      this.registry.list(),
+    ]);
     return snapshot.dataSources.map((ds) => this.present(ds, snapshot.schemaVersion, nodes));
   }
 
@@ -60,7 +82,9 @@ export class DataSourcesService {
   }
 
   async catalogs(): Promise<CatalogSource[]> {
-    const rows = await this.coreDb.dataSource.getRepository(CatalogSourceEntity).find({ order: { name: 'ASC' } });
+    const rows = await this.coreDb.dataSource
+      .getRepository(CatalogSourceEntity)
+      .find({ order: { name: 'ASC' } });
     return rows.map(toCatalog);
   }
 
@@ -95,7 +119,9 @@ export class DataSourcesService {
     await this.changes.apply(`update data source ${name}`, async (m) => {
       await this.mustExist(m, name);
       const { catalogs, ...fields } = input;
-      const patch = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
+      const patch = Object.fromEntries(
+        Object.entries(fields).filter(([, v]) => v !== undefined && v !== null),
+      );
       if (Object.keys(patch).length) await m.getRepository(DataSourceEntity).update({ name }, patch);
       if (catalogs) await this.replaceCatalogs(m, name, catalogs);
     });
@@ -112,10 +138,13 @@ export class DataSourcesService {
   }
 
   async setLoaded(name: string, loaded: boolean): Promise<ClusterOperationResult> {
-    const { operation } = await this.changes.apply(`${loaded ? 'load' : 'unload'} data source ${name}`, async (m) => {
-      await this.mustExist(m, name);
-      await m.getRepository(DataSourceEntity).update({ name }, { loaded });
-    });
+    const { operation } = await this.changes.apply(
+      `${loaded ? 'load' : 'unload'} data source ${name}`,
+      async (m) => {
+        await this.mustExist(m, name);
+        await m.getRepository(DataSourceEntity).update({ name }, { loaded });
+      },
+    );
     return operation;
   }
 
@@ -123,7 +152,8 @@ export class DataSourcesService {
   async reload(name: string): Promise<ClusterOperationResult> {
     const { operation } = await this.changes.apply(`reload data source ${name}`, async (m) => {
       const ds = await this.mustExist(m, name);
-      if (!ds.loaded) throw new AdminError('BAD_USER_INPUT', `data source "${name}" is not loaded; use loadDataSource`);
+      if (!ds.loaded)
+        throw new AdminError('BAD_USER_INPUT', `data source "${name}" is not loaded; use loadDataSource`);
       await m.getRepository(DataSourceEntity).update({ name }, { updatedAt: new Date() });
     });
     return operation;
@@ -139,7 +169,11 @@ export class DataSourcesService {
     return ds;
   }
 
-  private async replaceCatalogs(m: EntityManager, dataSource: string, catalogs: CatalogSourceInput[]): Promise<void> {
+  private async replaceCatalogs(
+    m: EntityManager,
+    dataSource: string,
+    catalogs: CatalogSourceInput[],
+  ): Promise<void> {
     const seen = new Set<string>();
     for (const c of catalogs) {
       checkName('catalog name', c.name);
@@ -148,7 +182,10 @@ export class DataSourcesService {
       const text = c.type === CatalogType.TEXT;
       const path = text ? c.sdl : c.path;
       if (!path?.trim()) {
-        throw new AdminError('BAD_USER_INPUT', `catalog "${c.name}": ${text ? 'sdl' : 'path'} is required for type ${c.type}`);
+        throw new AdminError(
+          'BAD_USER_INPUT',
+          `catalog "${c.name}": ${text ? 'sdl' : 'path'} is required for type ${c.type}`,
+        );
       }
     }
     await m.getRepository(DataSourceCatalogEntity).delete({ dataSourceName: dataSource });
@@ -160,7 +197,9 @@ export class DataSourcesService {
         description: c.description ?? '',
         path: (text ? c.sdl : c.path)!,
       });
-      await m.getRepository(DataSourceCatalogEntity).insert({ dataSourceName: dataSource, catalogName: c.name });
+      await m
+        .getRepository(DataSourceCatalogEntity)
+        .insert({ dataSourceName: dataSource, catalogName: c.name });
     }
     await this.dropOrphanCatalogs(m);
   }

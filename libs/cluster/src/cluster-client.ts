@@ -38,11 +38,13 @@ export class ClusterClient {
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
       const why =
-        e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.message ?? 'request failed');
+        e.name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : (e.cause?.code ?? e.message ?? 'request failed');
       throw new ClusterRequestError(`${method} ${baseUrl}${path}: ${why}`);
     }
     const text = await res.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {

@@ -16,7 +16,11 @@ export class SchemaHealthIndicator {
 
   isHealthy(key = 'schema') {
     const indicator = this.health.check(key);
-    const details = { state: this.state.state, schemaVersion: this.sync.appliedVersion, sources: this.sync.current?.sources ?? [] };
+    const details = {
+      state: this.state.state,
+      schemaVersion: this.sync.appliedVersion,
+      sources: this.sync.current?.sources ?? [],
+    };
     return this.state.state === 'ready' ? indicator.up(details) : indicator.down(details);
   }
 }

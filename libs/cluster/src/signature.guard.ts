@@ -1,4 +1,10 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { CLUSTER_OPTIONS, type ClusterOptions } from './cluster-options.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signing.js';
 

@@ -4,7 +4,13 @@ const secret = 'a-cluster-secret';
 
 function parts(now: number, body = '{"schemaVersion":3}') {
   const h = signedHeaders(secret, 'w1', 'POST', '/cluster/v1/sync', body, now);
-  return { method: 'POST', path: '/cluster/v1/sync', body, timestamp: h['x-muninn-timestamp'], signature: h['x-muninn-signature'] };
+  return {
+    method: 'POST',
+    path: '/cluster/v1/sync',
+    body,
+    timestamp: h['x-muninn-timestamp'],
+    signature: h['x-muninn-signature'],
+  };
 }
 
 describe('request signing', () => {
@@ -37,6 +43,8 @@ describe('request signing', () => {
   });
 
   it('is a hex HMAC-SHA256 of 64 characters', () => {
-    expect(computeSignature(secret, { method: 'get', path: '/x', timestamp: '1', body: undefined })).toMatch(/^[0-9a-f]{64}$/);
+    expect(computeSignature(secret, { method: 'get', path: '/x', timestamp: '1', body: undefined })).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
   });
 });

@@ -14,7 +14,9 @@ describe('parseDuration', () => {
     ['10', 10_000],
   ])('%s = %d ms', (raw, ms) => expect(parseDuration(raw)).toBe(ms));
 
-  it.each(['', 'abc', '5x', '1 m', '-1s', 's'])('rejects "%s"', (raw) => expect(() => parseDuration(raw)).toThrow());
+  it.each(['', 'abc', '5x', '1 m', '-1s', 's'])('rejects "%s"', (raw) =>
+    expect(() => parseDuration(raw)).toThrow(),
+  );
 });
 
 describe('parseBind', () => {
@@ -66,7 +68,10 @@ describe('loadConfig', () => {
       CACHE_L2_PASSWORD: 'redis_password',
     });
     expect(config.cluster.managementUrl).toBe('http://management:14000');
-    expect(config.coreDb.location).toEqual({ kind: 'postgres', url: 'postgres://hugr:password@postgres:5432/hugr_core' });
+    expect(config.coreDb.location).toEqual({
+      kind: 'postgres',
+      url: 'postgres://hugr:password@postgres:5432/hugr_core',
+    });
     expect(config.cache.l2Addresses).toEqual(['redis:6379']);
   });
 
@@ -110,19 +115,24 @@ describe('loadConfig', () => {
 
   it('requires CLUSTER_SECRET on management and when a worker joins a cluster', () => {
     expect(() => loadConfig('management', {})).toThrow(/CLUSTER_SECRET: is required/);
-    expect(() => loadConfig('worker', { CLUSTER_MANAGEMENT_URL: 'http://m:14000' })).toThrow(/CLUSTER_SECRET/);
+    expect(() => loadConfig('worker', { CLUSTER_MANAGEMENT_URL: 'http://m:14000' })).toThrow(
+      /CLUSTER_SECRET/,
+    );
     expect(() => loadConfig('management', { CLUSTER_SECRET: 'short' })).toThrow(/at least 8/);
   });
 
   it('refuses a read-only management node and a read-only embedded store', () => {
-    expect(() => loadConfig('management', { CLUSTER_SECRET: 'long-enough', CORE_DB_READONLY: 'true' })).toThrow(
-      /CORE_DB_READONLY/,
-    );
+    expect(() =>
+      loadConfig('management', { CLUSTER_SECRET: 'long-enough', CORE_DB_READONLY: 'true' }),
+    ).toThrow(/CORE_DB_READONLY/);
     expect(() => loadConfig('worker', { CORE_DB_READONLY: 'true' })).toThrow(/postgres:\/\//);
   });
 
   it('warns about unknown CLUSTER_/CACHE_/CORE_DB_ variables with the closest known name', () => {
-    const warnings = unknownVariableWarnings({ CLUSTER_HEARTBEET: '1s', CACHE_L2_ADRESSES: 'x', OTHER: '1' }, 'worker');
+    const warnings = unknownVariableWarnings(
+      { CLUSTER_HEARTBEET: '1s', CACHE_L2_ADRESSES: 'x', OTHER: '1' },
+      'worker',
+    );
     expect(warnings).toEqual([
       'unknown variable CACHE_L2_ADRESSES is ignored; did you mean CACHE_L2_ADDRESSES?',
       'unknown variable CLUSTER_HEARTBEET is ignored; did you mean CLUSTER_HEARTBEAT?',

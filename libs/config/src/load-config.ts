@@ -18,7 +18,9 @@ export type Env = Record<string, string | undefined>;
 /** Thrown when the environment is invalid; `problems` lists every bad variable. */
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -109,7 +111,10 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
   if (coreDbReadonly && role === 'management') {
     r.fail('CORE_DB_READONLY', 'cannot be true on the management node: it owns every write to the core DB');
   } else if (coreDbReadonly && coreDbLocation?.kind === 'embedded') {
-    r.fail('CORE_DB_READONLY', 'needs CORE_DB_PATH=postgres://… (an embedded core DB is owned and written by its process)');
+    r.fail(
+      'CORE_DB_READONLY',
+      'needs CORE_DB_PATH=postgres://… (an embedded core DB is owned and written by its process)',
+    );
   }
   const l2Enabled = r.get('CACHE_L2_ENABLED', parseBool);
   const l2Addresses = r.optional('CACHE_L2_ADDRESSES', parseAddressList) ?? [];

@@ -85,7 +85,9 @@ export function parseAddressList(raw: string): string[] {
 }
 
 /** Core DB location: a postgres URL, or a directory for the embedded PGlite store. */
-export function parseCoreDbPath(raw: string): { kind: 'postgres'; url: string } | { kind: 'embedded'; dir: string } {
+export function parseCoreDbPath(
+  raw: string,
+): { kind: 'postgres'; url: string } | { kind: 'embedded'; dir: string } {
   const v = raw.trim();
   if (/^postgres(ql)?:\/\//.test(v)) {
     try {

@@ -18,10 +18,16 @@ export class CoreDbHealthIndicator {
       await Promise.race([
         this.coreDb.ping(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+            PING_TIMEOUT_MS,
+          );
         }),
       ]);
-      return indicator.up({ mode: this.coreDb.embedded ? 'embedded' : 'postgres', readonly: this.coreDb.readonly });
+      return indicator.up({
+        mode: this.coreDb.embedded ? 'embedded' : 'postgres',
+        readonly: this.coreDb.readonly,
+      });
     } catch (err) {
       return indicator.down({ message: `core DB unreachable: ${(err as Error).message}` });
     } finally {

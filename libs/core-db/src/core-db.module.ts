@@ -20,10 +20,14 @@ export class CoreDbModule implements OnApplicationShutdown {
           useFactory: async () => {
             const logger = new Logger('CoreDb');
             const db = await CoreDb.open(options);
-            const where = db.embedded ? `embedded store ${db.embedded.dir}` : 'PostgreSQL';
+            const where = db.embedded
+              ? `embedded store ${db.embedded.dir}, shared at ${db.embedded.url}`
+              : 'PostgreSQL';
             logger.log(
               `core DB open (${where}${options.readonly ? ', read-only' : ''})` +
-                (db.migrationsApplied.length ? `; applied migrations ${db.migrationsApplied.join(', ')}` : ''),
+                (db.migrationsApplied.length
+                  ? `; applied migrations ${db.migrationsApplied.join(', ')}`
+                  : ''),
             );
             return db;
           },

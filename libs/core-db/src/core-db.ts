@@ -33,11 +33,18 @@ export class CoreDb {
 
   static async open(opts: CoreDbOptions): Promise<CoreDb> {
     const embedded =
-      opts.location.kind === 'embedded' ? await EmbeddedCoreDb.open(opts.location.dir, opts.embeddedPort) : undefined;
+      opts.location.kind === 'embedded'
+        ? await EmbeddedCoreDb.open(opts.location.dir, opts.embeddedPort)
+        : undefined;
     try {
       const url = embedded ? embedded.url : (opts.location as { url: string }).url;
       const ds = new DataSource(
-        coreDbOptions({ url, readonly: opts.readonly, applicationName: opts.applicationName, poolSize: embedded ? 4 : 10 }),
+        coreDbOptions({
+          url,
+          readonly: opts.readonly,
+          applicationName: opts.applicationName,
+          poolSize: embedded ? 4 : 10,
+        }),
       );
       await ds.initialize();
       try {

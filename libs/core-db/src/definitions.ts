@@ -33,7 +33,9 @@ export interface DefinitionsSnapshot {
 const SCHEMA_VERSION_KEY = 'schema_version';
 
 export async function readSchemaVersion(m: EntityManager): Promise<number> {
-  const rows: { value: string }[] = await m.query(`SELECT value FROM settings WHERE key = $1`, [SCHEMA_VERSION_KEY]);
+  const rows: { value: string }[] = await m.query(`SELECT value FROM settings WHERE key = $1`, [
+    SCHEMA_VERSION_KEY,
+  ]);
   return rows.length ? Number(rows[0].value) : 0;
 }
 

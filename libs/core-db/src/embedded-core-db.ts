@@ -68,7 +68,13 @@ export class EmbeddedCoreDb {
       const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port, maxConnections: 64 });
       await server.start();
       const actualPort = Number(server.getServerConn().split(':').pop());
-      return new EmbeddedCoreDb(absolute, `postgres://postgres@127.0.0.1:${actualPort}/postgres`, db, server, release);
+      return new EmbeddedCoreDb(
+        absolute,
+        `postgres://postgres@127.0.0.1:${actualPort}/postgres`,
+        db,
+        server,
+        release,
+      );
     } catch (err) {
       release();
       throw err;

@@ -1,6 +1,11 @@
 import { Controller, type DynamicModule, Get, Inject, Module, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { HealthCheck, HealthCheckService, type HealthIndicatorResult, TerminusModule } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthIndicatorResult,
+  TerminusModule,
+} from '@nestjs/terminus';
 
 /** Anything with a terminus-style `isHealthy()`; each library ships its own. */
 export interface ReadinessIndicator {

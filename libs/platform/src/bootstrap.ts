@@ -2,7 +2,14 @@ import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { ConfigError, MUNINN_VERSION, type MuninnConfig, type NodeRole, loadConfig, loadDotEnv } from '@app/config';
+import {
+  ConfigError,
+  MUNINN_VERSION,
+  type MuninnConfig,
+  type NodeRole,
+  loadConfig,
+  loadDotEnv,
+} from '@app/config';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -53,7 +60,10 @@ function handleShutdownSignals(app: NestFastifyApplication, role: NodeRole, boun
  * The one bootstrap both apps use: Fastify, buffered logs through pino, shutdown hooks, listen;
  * any failure to start is printed and exits 1.
  */
-export async function bootstrapNode(role: NodeRole, rootModule: (config: MuninnConfig) => DynamicModule): Promise<void> {
+export async function bootstrapNode(
+  role: NodeRole,
+  rootModule: (config: MuninnConfig) => DynamicModule,
+): Promise<void> {
   const config = configFromEnvironment(role);
   let app: NestFastifyApplication | undefined;
   try {
@@ -65,7 +75,9 @@ export async function bootstrapNode(role: NodeRole, rootModule: (config: MuninnC
     app.useLogger(app.get(Logger));
     handleShutdownSignals(app, role, config.server.drainDelayMs + config.server.drainTimeoutMs + 5000);
     await app.listen(config.server.bind.port, config.server.bind.host);
-    app.get(Logger).log(`muninn ${role} ${config.cluster.nodeName} listening on ${await app.getUrl()}`, 'Bootstrap');
+    app
+      .get(Logger)
+      .log(`muninn ${role} ${config.cluster.nodeName} listening on ${await app.getUrl()}`, 'Bootstrap');
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`muninn ${role}: failed to start: ${message}\n`);

@@ -28,7 +28,9 @@ export function loggerModule(log: LogConfig, nodeName: string): DynamicModule {
       },
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      ...(log.format === 'text' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
+      ...(log.format === 'text'
+        ? { transport: { target: 'pino-pretty', options: { singleLine: true } } }
+        : {}),
     },
   });
 }

@@ -1,7 +1,9 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { CatalogType } from '../models/data-source.model.js';
 
-@InputType({ description: 'A catalog attached to a data source; TEXT needs `sdl`, LOCAL_FS and URI need `path`.' })
+@InputType({
+  description: 'A catalog attached to a data source; TEXT needs `sdl`, LOCAL_FS and URI need `path`.',
+})
 export class CatalogSourceInput {
   @Field() name: string;
   @Field(() => CatalogType) type: CatalogType;

@@ -6,7 +6,10 @@ export enum NodeStatusEnum {
   DRAINING = 'DRAINING',
   STARTING = 'STARTING',
 }
-registerEnumType(NodeStatusEnum, { name: 'NodeStatus', description: 'Health of a registered node as management sees it.' });
+registerEnumType(NodeStatusEnum, {
+  name: 'NodeStatus',
+  description: 'Health of a registered node as management sees it.',
+});
 
 @ObjectType({ description: 'A registered work node.' })
 export class ClusterNode {
@@ -16,7 +19,8 @@ export class ClusterNode {
   @Field({ description: 'Muninn version of the node.' }) version: string;
   @Field(() => NodeStatusEnum) status: NodeStatusEnum;
   @Field(() => Date, { nullable: true, description: 'Last successful contact.' }) lastSeen: Date | null;
-  @Field(() => String, { nullable: true, description: 'Last health-check or push error.' }) lastError: string | null;
+  @Field(() => String, { nullable: true, description: 'Last health-check or push error.' }) lastError:
+    string | null;
   @Field(() => Int, { description: 'Schema version the node serves.' }) schemaVersion: number;
   @Field(() => Date, { nullable: true }) startedAt: Date | null;
 }
@@ -43,6 +47,7 @@ export class NodeResult {
 export class ClusterOperationResult {
   @Field() success: boolean;
   @Field() message: string;
-  @Field(() => Int, { nullable: true, description: 'Schema version written by the change.' }) schemaVersion: number | null;
+  @Field(() => Int, { nullable: true, description: 'Schema version written by the change.' }) schemaVersion:
+    number | null;
   @Field(() => [NodeResult], { description: 'One entry per healthy node pushed to.' }) nodes: NodeResult[];
 }

@@ -15,7 +15,8 @@ export class CatalogSource {
   @Field() name: string;
   @Field(() => CatalogType) type: CatalogType;
   @Field() description: string;
-  @Field(() => String, { nullable: true, description: 'File path or URL (LOCAL_FS, URI).' }) path: string | null;
+  @Field(() => String, { nullable: true, description: 'File path or URL (LOCAL_FS, URI).' }) path:
+    string | null;
   @Field(() => String, { nullable: true, description: 'Inline SDL (TEXT).' }) sdl: string | null;
 }
 
@@ -34,12 +35,14 @@ export class DataSource {
   @Field({ description: "Hugr's type string: postgres, duckdb, mysql, …" }) type: string;
   @Field() prefix: string;
   @Field() asModule: boolean;
-  @Field({ description: 'Connection path (DSN or file); `${ENV}` references are substituted on nodes.' }) path: string;
+  @Field({ description: 'Connection path (DSN or file); `${ENV}` references are substituted on nodes.' })
+  path: string;
   @Field() readOnly: boolean;
   @Field() disabled: boolean;
   @Field() selfDefined: boolean;
   @Field() description: string;
   @Field({ description: 'Loaded cluster-wide (loadDataSource / unloadDataSource).' }) loaded: boolean;
   @Field(() => [CatalogSource]) catalogs: CatalogSource[];
-  @Field(() => [DataSourceNodeStatus], { description: 'Per-node load status.' }) nodes: DataSourceNodeStatus[];
+  @Field(() => [DataSourceNodeStatus], { description: 'Per-node load status.' })
+  nodes: DataSourceNodeStatus[];
 }

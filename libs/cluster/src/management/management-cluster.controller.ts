@@ -43,7 +43,8 @@ export class ManagementClusterController {
     @Param('name') name: string,
     @Body(new ZodBodyPipe(HeartbeatRequest)) body: HeartbeatRequest,
   ): Promise<RegisterResponse> {
-    if (!(await this.registry.heartbeat(name, body))) throw new NotFoundException('unknown node: register again');
+    if (!(await this.registry.heartbeat(name, body)))
+      throw new NotFoundException('unknown node: register again');
     return { schemaVersion: await readSchemaVersion(this.coreDb.dataSource.manager) };
   }
 

@@ -75,7 +75,14 @@ export class NodeRegistry {
     if (node.status !== status) this.logger.log(`node ${node.name} is ${status}`);
     await this.repo.update(
       { name: node.name },
-      { status, lastSeen: new Date(), lastError: null, consecutiveFailures: 0, unhealthySince: null, schemaVersion },
+      {
+        status,
+        lastSeen: new Date(),
+        lastError: null,
+        consecutiveFailures: 0,
+        unhealthySince: null,
+        schemaVersion,
+      },
     );
     return status;
   }

@@ -32,7 +32,11 @@ export class SchemaPusher {
 
   async push(node: ClusterNodeEntity, schemaVersion: number): Promise<NodePushResult> {
     const started = performance.now();
-    const done = (success: boolean, message: string | null, appliedVersion: number | null): NodePushResult => ({
+    const done = (
+      success: boolean,
+      message: string | null,
+      appliedVersion: number | null,
+    ): NodePushResult => ({
       node: node.name,
       success,
       message,

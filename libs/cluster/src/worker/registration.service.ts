@@ -28,7 +28,7 @@ export interface MembershipStatus {
 /**
  * Work node membership: registers with management (retrying in the background, never blocking
  * the node from serving), sends heartbeats, registers again when management forgot it, and
- * deregisters on shutdown after turning not-ready.
+ * deregisters on shutdown.
  */
 @Injectable()
 export class RegistrationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -56,15 +56,11 @@ export class RegistrationService implements OnApplicationBootstrap, BeforeApplic
     void this.sync.firstApplied.then(() => this.schedule(0, () => this.register()));
   }
 
+  /** Runs alongside NodeStateService's drain: management stops pushing to this node at once. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.state.startDraining();
     await this.deregister();
-    if (this.options.drainDelayMs > 0) {
-      // Stay up, answering not-ready, so load balancers notice before the listener closes.
-      await new Promise((resolve) => setTimeout(resolve, this.options.drainDelayMs));
-    }
   }
 
   private schedule(delayMs: number, step: () => Promise<void>): void {
@@ -84,7 +80,8 @@ export class RegistrationService implements OnApplicationBootstrap, BeforeApplic
     };
     try {
       const res = await this.call('POST', `${CLUSTER_PREFIX}/nodes`, body);
-      if (res.status !== 200) throw new ClusterRequestError(`registration refused with HTTP ${res.status}`, res.status);
+      if (res.status !== 200)
+        throw new ClusterRequestError(`registration refused with HTTP ${res.status}`, res.status);
       if (!this.registered) this.logger.log(`registered with management at ${this.options.managementUrl}`);
       this.registered = true;
       this.attempt = 0;
@@ -104,13 +101,18 @@ export class RegistrationService implements OnApplicationBootstrap, BeforeApplic
       draining: this.state.isDraining,
     };
     try {
-      const res = await this.call('POST', `${CLUSTER_PREFIX}/nodes/${encodeURIComponent(this.options.nodeName)}/heartbeat`, body);
+      const res = await this.call(
+        'POST',
+        `${CLUSTER_PREFIX}/nodes/${encodeURIComponent(this.options.nodeName)}/heartbeat`,
+        body,
+      );
       if (res.status === 404) {
         this.logger.warn('management does not know this node; registering again');
         this.registered = false;
         return this.schedule(0, () => this.register());
       }
-      if (res.status !== 200) throw new ClusterRequestError(`heartbeat refused with HTTP ${res.status}`, res.status);
+      if (res.status !== 200)
+        throw new ClusterRequestError(`heartbeat refused with HTTP ${res.status}`, res.status);
       const latest = (res.body as { schemaVersion?: number }).schemaVersion ?? 0;
       if (latest > this.sync.appliedVersion) void this.sync.syncTo(latest).catch(() => undefined);
     } catch (err) {
@@ -122,16 +124,28 @@ export class RegistrationService implements OnApplicationBootstrap, BeforeApplic
   private async deregister(): Promise<void> {
     if (!this.registered) return;
     try {
-      await this.call('DELETE', `${CLUSTER_PREFIX}/nodes/${encodeURIComponent(this.options.nodeName)}`, undefined);
+      await this.call(
+        'DELETE',
+        `${CLUSTER_PREFIX}/nodes/${encodeURIComponent(this.options.nodeName)}`,
+        undefined,
+      );
       this.registered = false;
       this.logger.log('deregistered from management');
     } catch (err) {
-      this.logger.warn(`deregistration failed (management will drop this node by health checks): ${(err as Error).message}`);
+      this.logger.warn(
+        `deregistration failed (management will drop this node by health checks): ${(err as Error).message}`,
+      );
     }
   }
 
   private async call(method: 'POST' | 'DELETE', path: string, body: unknown) {
-    const res = await this.client.request<unknown>(this.options.managementUrl!, method, path, body, this.options.timeoutMs);
+    const res = await this.client.request<unknown>(
+      this.options.managementUrl!,
+      method,
+      path,
+      body,
+      this.options.timeoutMs,
+    );
     this.lastContact = new Date();
     this.lastError = undefined;
     return res;

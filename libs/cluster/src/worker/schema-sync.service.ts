@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CoreDb, readDefinitions, readSchemaVersion } from '@app/core-db';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
@@ -61,7 +67,8 @@ export class SchemaSyncService implements OnApplicationBootstrap, OnApplicationS
       await this.syncTo(0);
     } catch (err) {
       this.logger.error(`first schema apply failed, retrying: ${(err as Error).message}`);
-      if (!this.stopped) this.firstApplyTimer = setTimeout(() => void this.firstApply(), RETRY_FIRST_APPLY_MS);
+      if (!this.stopped)
+        this.firstApplyTimer = setTimeout(() => void this.firstApply(), RETRY_FIRST_APPLY_MS);
     }
   }
 
@@ -102,7 +109,9 @@ export class SchemaSyncService implements OnApplicationBootstrap, OnApplicationS
     const durationMs = Math.round(performance.now() - started);
     this.logger.log(`schema version ${snapshot.schemaVersion} applied in ${durationMs} ms`);
     if (previous && this.applier.release) {
-      this.applier.release(previous).catch((err: Error) => this.logger.warn(`releasing old schema: ${err.message}`));
+      this.applier
+        .release(previous)
+        .catch((err: Error) => this.logger.warn(`releasing old schema: ${err.message}`));
     }
     return { appliedVersion: snapshot.schemaVersion, durationMs, sources: built.sources };
   }

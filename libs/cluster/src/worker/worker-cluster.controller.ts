@@ -1,4 +1,13 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, ServiceUnavailableException, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { type NodeHealthResponse, SyncRequest, type SyncResponse } from '../protocol.js';
 import { ClusterSignatureGuard } from '../signature.guard.js';
