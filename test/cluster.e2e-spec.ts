@@ -358,6 +358,9 @@ describe('cluster control plane (management + two work nodes, real PostgreSQL)',
   });
 
   it('never writes a secret to any log', () => {
+    // Requests are logged (JSON lines with a request id), credentials redacted.
+    expect(mgmt.log).toMatch(/"req":\{"id":"[^"]+","method":"POST","url":"\/graphql"/);
+    expect(mgmt.log).toContain('"x-hugr-secret-key":"[redacted]"');
     for (const p of everyProcess) {
       expect(p.log.length).toBeGreaterThan(0);
       expect(p.log).not.toContain(CLUSTER_SECRET);

@@ -3,7 +3,11 @@ import { CoreDb } from '@app/core-db';
 import { configFromEnvironment } from '@app/platform';
 import { coreDbOptions } from './management.options.js';
 
-/** `npm run migrate`: applies pending core-DB migrations (under the advisory lock) and exits. */
+/**
+ * `npm run migrate`: applies pending core-DB migrations (under the advisory lock) and exits.
+ * Only CORE_DB_* matter here, so a missing CLUSTER_SECRET is not an error for this command.
+ */
+process.env.CLUSTER_SECRET ||= 'not-used-by-migrate';
 const config = configFromEnvironment('management');
 try {
   const db = await CoreDb.open(coreDbOptions(config));

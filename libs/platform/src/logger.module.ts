@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { DynamicModule } from '@nestjs/common';
+import { type DynamicModule, RequestMethod } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { LogConfig } from '@app/config';
 
@@ -18,6 +18,8 @@ const QUIET_PATHS = /^\/(health|metrics)(\/|$)|^\/cluster\/v1\/health$/;
 /** JSON lines (pino) with request id and node name; `text` format pretty-prints for humans. */
 export function loggerModule(log: LogConfig, nodeName: string): DynamicModule {
   return LoggerModule.forRoot({
+    // nestjs-pino's default route pattern does not reach Fastify's middleware layer; this one does.
+    forRoutes: [{ path: '*', method: RequestMethod.ALL }],
     pinoHttp: {
       level: log.level,
       base: { node: nodeName },
