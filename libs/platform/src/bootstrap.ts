@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -69,7 +70,13 @@ export async function bootstrapNode(
   try {
     app = await NestFactory.create<NestFastifyApplication>(
       rootModule(config),
-      new FastifyAdapter({ bodyLimit: config.server.bodyLimitBytes, forceCloseConnections: 'idle' }),
+      new FastifyAdapter({
+        bodyLimit: config.server.bodyLimitBytes,
+        forceCloseConnections: 'idle',
+        // The request id of every log line: the caller's x-request-id when it is a plain token.
+        requestIdHeader: 'x-request-id',
+        genReqId: () => randomUUID(),
+      }),
       { bufferLogs: true, rawBody: true, abortOnError: false },
     );
     app.useLogger(app.get(Logger));
