@@ -46,6 +46,11 @@ function toCatalog(c: {
   };
 }
 
+/** What `catalog_sources.path` stores: the SDL for TEXT (as Hugr does), the path or URL otherwise. */
+function storedPath(c: CatalogSourceInput): string | undefined {
+  return c.type === CatalogType.TEXT ? c.sdl : c.path;
+}
+
 function checkName(what: string, name: string): void {
   if (!NAME.test(name)) {
     throw new AdminError(
@@ -179,23 +184,21 @@ export class DataSourcesService {
       checkName('catalog name', c.name);
       if (seen.has(c.name)) throw new AdminError('BAD_USER_INPUT', `catalog "${c.name}" is listed twice`);
       seen.add(c.name);
-      const text = c.type === CatalogType.TEXT;
-      const path = text ? c.sdl : c.path;
-      if (!path?.trim()) {
+      if (!storedPath(c)?.trim()) {
+        const field = c.type === CatalogType.TEXT ? 'sdl' : 'path';
         throw new AdminError(
           'BAD_USER_INPUT',
-          `catalog "${c.name}": ${text ? 'sdl' : 'path'} is required for type ${c.type}`,
+          `catalog "${c.name}": ${field} is required for type ${c.type}`,
         );
       }
     }
     await m.getRepository(DataSourceCatalogEntity).delete({ dataSourceName: dataSource });
     for (const c of catalogs) {
-      const text = c.type === CatalogType.TEXT;
       await m.getRepository(CatalogSourceEntity).save({
         name: c.name,
         type: CATALOG_TYPES[c.type],
         description: c.description ?? '',
-        path: (text ? c.sdl : c.path)!,
+        path: storedPath(c)!,
       });
       await m
         .getRepository(DataSourceCatalogEntity)

@@ -73,10 +73,6 @@ class Reader {
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
-function nonNegativeDuration(raw: string): number {
-  return parseDuration(raw);
-}
-
 function positiveDuration(raw: string): number {
   const ms = parseDuration(raw);
   if (ms <= 0) throw new ValueError(`"${raw}" must be greater than zero`);
@@ -118,7 +114,7 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
   }
   const l2Enabled = r.get('CACHE_L2_ENABLED', parseBool);
   const l2Addresses = r.optional('CACHE_L2_ADDRESSES', parseAddressList) ?? [];
-  if (l2Enabled && l2Addresses.length === 0 && !r.raw('CACHE_L2_ADDRESSES')) {
+  if (l2Enabled && !r.raw('CACHE_L2_ADDRESSES')) {
     r.fail('CACHE_L2_ADDRESSES', 'is required when CACHE_L2_ENABLED=true');
   }
 
@@ -128,7 +124,7 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
     server: {
       bind,
       bodyLimitBytes: r.get('MAX_BODY_SIZE', (v) => parseInteger(v, 1, 1024)) * 1024 * 1024,
-      drainDelayMs: r.get('DRAIN_DELAY', nonNegativeDuration),
+      drainDelayMs: r.get('DRAIN_DELAY', parseDuration),
       drainTimeoutMs: r.get('DRAIN_TIMEOUT', positiveDuration),
     },
     cluster: {
@@ -149,7 +145,7 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
       embeddedPort: r.get('CORE_DB_EMBEDDED_PORT', (v) => parseInteger(v, 0, 65535)),
     },
     cache: {
-      ttlMs: r.get('CACHE_TTL', nonNegativeDuration),
+      ttlMs: r.get('CACHE_TTL', parseDuration),
       l1Enabled: r.get('CACHE_L1_ENABLED', parseBool),
       l1MaxSizeMb: r.get('CACHE_L1_MAX_SIZE', (v) => parseInteger(v, 1, 1024 * 1024)),
       l2Enabled,

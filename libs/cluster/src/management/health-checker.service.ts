@@ -50,15 +50,21 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
   async checkAll(): Promise<void> {
     if (this.stopped) return;
     try {
-      const nodes = await this.registry.list();
-      await Promise.all(nodes.map((n) => this.check(n)));
+      const [nodes, current] = await Promise.all([
+        this.registry.list(),
+        readSchemaVersion(this.coreDb.dataSource.manager),
+      ]);
+      await Promise.all(nodes.map((n) => this.check(n, current)));
     } catch (err) {
       this.logger.error(`health check round failed: ${(err as Error).message}`);
     }
   }
 
-  /** Checks one node now (also used right after a registration). */
-  async check(node: ClusterNodeEntity): Promise<void> {
+  /**
+   * Checks one node now (also used right after a registration). `currentVersion` is the core
+   * DB's schema version when the caller already read it (a check round reads it once).
+   */
+  async check(node: ClusterNodeEntity, currentVersion?: number): Promise<void> {
     if (this.inFlight.has(node.name) || this.stopped) return;
     this.inFlight.add(node.name);
     try {
@@ -83,7 +89,7 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
       const current = await this.registry.find(node.name);
       if (!current) return;
       if (health) {
-        await this.onHealthy(current, health);
+        await this.onHealthy(current, health, currentVersion);
       } else {
         await this.onFailure(current, error ?? 'unknown error');
       }
@@ -94,11 +100,15 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
-  private async onHealthy(node: ClusterNodeEntity, health: NodeHealthResponse): Promise<void> {
+  private async onHealthy(
+    node: ClusterNodeEntity,
+    health: NodeHealthResponse,
+    known?: number,
+  ): Promise<void> {
     const status = await this.registry.recordSuccess(node, health.schemaVersion, health.state);
     this.registry.recordSources(node.name, health.sources);
     if (status !== 'HEALTHY') return;
-    const current = await readSchemaVersion(this.coreDb.dataSource.manager);
+    const current = known ?? (await readSchemaVersion(this.coreDb.dataSource.manager));
     if (health.schemaVersion < current) {
       this.logger.log(`node ${node.name} lags (version ${health.schemaVersion} < ${current}); pushing`);
       await this.pusher.push({ ...node, status }, current);

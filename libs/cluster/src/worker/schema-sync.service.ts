@@ -94,13 +94,15 @@ export class SchemaSyncService implements OnApplicationBootstrap, OnApplicationS
 
   private async applyIfBehind(minVersion: number): Promise<SyncResponse> {
     const started = performance.now();
-    if (this.applied && this.applied.version >= minVersion) {
-      return { appliedVersion: this.applied.version, durationMs: 0, sources: this.applied.sources };
-    }
+    const served = this.applied;
+    const unchanged = (): SyncResponse => ({
+      appliedVersion: served!.version,
+      durationMs: 0,
+      sources: served!.sources,
+    });
+    if (served && served.version >= minVersion) return unchanged();
     const snapshot = await this.coreDb.snapshot((m) => readDefinitions(m));
-    if (this.applied && snapshot.schemaVersion <= this.applied.version) {
-      return { appliedVersion: this.applied.version, durationMs: 0, sources: this.applied.sources };
-    }
+    if (served && snapshot.schemaVersion <= served.version) return unchanged();
     const built = await this.applier.build(snapshot);
     const previous = this.applied;
     this.applied = { version: snapshot.schemaVersion, appliedAt: new Date(), ...built };
