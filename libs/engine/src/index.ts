@@ -1,7 +1,9 @@
 /**
- * The query engine (SPEC §4–§6): catalog compiler, generated schema, planner, SQL, drivers.
- * Framework-free by design: nothing here imports Nest or another Muninn library.
- * It arrives with the "Query engine, read path" issue; the work node's schema-apply step
- * (libs/cluster `SchemaApplier`) is where it plugs in.
+ * The query engine (SPEC §4–§6): catalog loading and compilation, the generated GraphQL schema,
+ * the planner that compiles a request into one SQL statement per root field, and data-source
+ * drivers. Framework-free by design: nothing here imports Nest or another Muninn library.
  */
-export const ENGINE_VERSION = '0.0.0-placeholder';
+export * from './engine.types.js';
+export { Engine, validateCatalogs } from './engine.js';
+export { CatalogError, EngineError, formatProblem } from './errors.js';
+export type { CatalogProblem } from './errors.js';

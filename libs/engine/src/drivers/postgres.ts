@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { EngineError } from '../errors.js';
+
+export interface PostgresSourceOptions {
+  name: string;
+  dsn: string;
+  readOnly: boolean;
+  poolSize: number;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+  onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
+}
+
+/** Replaces `${NAME}` with the environment's value; a missing variable is an error, never ''. */
+export function substituteEnv(path: string, env: Record<string, string | undefined>): string {
+  return path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+    const value = env[name];
+    if (value === undefined) throw new EngineError('DATA_SOURCE_UNAVAILABLE', `environment variable ${name} is not set`);
+    return value;
+  });
+}
+
+/** SQLSTATE classes whose messages describe the caller's values, not our SQL. */
+const DATA_ERROR_CLASSES = new Set(['22', '23']);
+const CONNECTION_CLASSES = new Set(['08', '53', '57P']);
+
+/** A bounded `pg` pool for one `postgres` data source. */
+export class PostgresSource {
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly opts: PostgresSourceOptions) {
+    const options = ['-c TimeZone=UTC', ...(opts.readOnly ? ['-c default_transaction_read_only=on'] : [])];
+    this.pool = new pg.Pool({
+      connectionString: opts.dsn,
+      max: opts.poolSize,
+      connectionTimeoutMillis: opts.connectTimeoutMs,
+      statement_timeout: opts.statementTimeoutMs,
+      application_name: `muninn:${opts.name}`,
+      options: options.join(' '),
+    });
+    // An idle client that loses its server must not crash the process; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  get stats() {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  /** Proves the source answers (at load). */
+  async check(): Promise<void> {
+    try {
+      await this.pool.query('SELECT 1');
+    } catch (err) {
+      throw new EngineError('DATA_SOURCE_UNAVAILABLE', `cannot connect: ${describeConnectError(err)}`);
+    }
+  }
+
+  /** Runs a statement that returns one text value (the JSON built by PostgreSQL); no row → null. */
+  async queryText(sql: string, params: readonly unknown[]): Promise<string | null> {
+    this.opts.onStatement?.({ source: this.opts.name, sql, params });
+    try {
+      const res = await this.pool.query({ text: sql, values: params as unknown[], rowMode: 'array' });
+      const row = res.rows[0] as unknown[] | undefined;
+      return row ? (row[0] as string | null) : null;
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private mapError(err: unknown): EngineError {
+    const code = (err as { code?: string }).code ?? '';
+    const message = (err as Error).message ?? String(err);
+    if (code === '57014') return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name}: statement timeout`);
+    if (DATA_ERROR_CLASSES.has(code.slice(0, 2)))
+      return new EngineError('BAD_USER_INPUT', `data source ${this.name} rejected a value: ${message}`);
+    if (!code || CONNECTION_CLASSES.has(code.slice(0, 2)) || CONNECTION_CLASSES.has(code.slice(0, 3)))
+      return new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${this.name} is unavailable: ${describeConnectError(err)}`);
+    return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name} failed to run the query (SQLSTATE ${code})`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** Connection errors without the DSN (it may carry a password). */
+function describeConnectError(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'ECONNREFUSED') return 'connection refused';
+  if (e.code === 'ENOTFOUND') return 'host not found';
+  if (e.code === '28P01' || e.code === '28000') return 'authentication failed';
+  if (e.code === '3D000') return 'database does not exist';
+  return (e.message ?? 'unknown error').replace(/postgres(ql)?:\/\/\S+/g, '<dsn>');
+}

@@ -1,0 +1,141 @@
+import type { GraphQLSchema } from 'graphql';
+import { type SourceSpec, compileCatalogs } from './catalog/compile.js';
+import { type CatalogDocument, loadCatalog } from './catalog/load-catalog.js';
+import type { CompiledCatalog } from './catalog/model.js';
+import { PostgresSource, substituteEnv } from './drivers/postgres.js';
+import type { EngineOptions, QueryRequest, QueryResponse, SourceInput, SourceStatus } from './engine.types.js';
+import { CatalogError, EngineError } from './errors.js';
+import { Executor } from './exec/executor.js';
+import { installScalars } from './schema/scalars.js';
+import { generateSchema } from './schema/build-schema.js';
+
+const SUPPORTED_TYPES = new Set(['postgres']);
+
+interface LoadedSource {
+  spec: SourceSpec;
+  documents: CatalogDocument[];
+  driver: PostgresSource;
+}
+
+/**
+ * One compiled, executable schema over a set of data sources. Immutable: a new schema version
+ * builds a new Engine, and the old one is closed after the swap.
+ */
+export class Engine {
+  private constructor(
+    readonly schema: GraphQLSchema,
+    readonly sdl: string,
+    readonly statuses: SourceStatus[],
+    private readonly executor: Executor,
+    private readonly drivers: PostgresSource[],
+  ) {}
+
+  /**
+   * Loads, connects and compiles every source. A source that fails (catalog, connection, type)
+   * is reported in `statuses` and left out; the others are served.
+   */
+  static async create(sources: SourceInput[], options: EngineOptions = {}): Promise<Engine> {
+    const statuses = new Map<string, SourceStatus>();
+    const loaded = (
+      await Promise.all(
+        sources.map(async (s): Promise<LoadedSource | undefined> => {
+          try {
+            return await loadSource(s, options);
+          } catch (err) {
+            statuses.set(s.name, { name: s.name, ok: false, error: (err as Error).message });
+            return undefined;
+          }
+        }),
+      )
+    ).filter((s): s is LoadedSource => s !== undefined);
+
+    // Add sources one by one so that one source's problem (e.g. a type-name clash) drops only it.
+    const accepted: LoadedSource[] = [];
+    let catalog: CompiledCatalog = compileCatalogs([]);
+    for (const s of loaded) {
+      try {
+        catalog = compileCatalogs([...accepted, s]);
+        accepted.push(s);
+        statuses.set(s.spec.name, { name: s.spec.name, ok: true });
+      } catch (err) {
+        statuses.set(s.spec.name, { name: s.spec.name, ok: false, error: (err as Error).message });
+        await s.driver.close();
+      }
+    }
+    const generated = generateSchema(catalog, options.defaultLimit ?? 2000);
+    installScalars(generated.schema);
+    const drivers = new Map(accepted.map((s) => [s.spec.name, s.driver]));
+    const executor = new Executor(generated, catalog, drivers, {
+      maxDepth: options.maxDepth ?? 7,
+      cacheSize: options.planCacheSize ?? 1000,
+      logger: options.logger,
+    });
+    return new Engine(
+      generated.schema,
+      generated.sdl,
+      sources.map((s) => statuses.get(s.name) ?? { name: s.name, ok: false, error: 'not loaded' }),
+      executor,
+      [...drivers.values()],
+    );
+  }
+
+  execute(request: QueryRequest): Promise<QueryResponse> {
+    return this.executor.execute(request);
+  }
+
+  /** Pool usage per source (for metrics and readiness details). */
+  poolStats(): Record<string, { total: number; idle: number; waiting: number }> {
+    return Object.fromEntries(this.drivers.map((d) => [d.name, d.stats]));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.drivers.map((d) => d.close()));
+  }
+}
+
+async function loadSource(s: SourceInput, options: EngineOptions): Promise<LoadedSource> {
+  if (!SUPPORTED_TYPES.has(s.type))
+    throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source type "${s.type}" is not supported yet (postgres is)`);
+  const spec: SourceSpec = { name: s.name, type: s.type, prefix: s.prefix, asModule: s.asModule, readOnly: s.readOnly };
+  const documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
+  // Compile alone first: catalog problems are reported before any connection is opened.
+  compileCatalogs([{ spec, documents }]);
+  const driver = new PostgresSource({
+    name: s.name,
+    dsn: substituteEnv(s.path, options.env ?? {}),
+    readOnly: s.readOnly,
+    poolSize: options.poolSize ?? 10,
+    statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    onStatement: options.onStatement,
+  });
+  try {
+    await driver.check();
+  } catch (err) {
+    await driver.close();
+    throw err;
+  }
+  return { spec, documents, driver };
+}
+
+/**
+ * Compiles catalogs without connecting anything (management validates before it commits).
+ * Returns the problems, each with its catalog name and line; empty = valid.
+ */
+export async function validateCatalogs(
+  sources: Array<Omit<SourceInput, 'path'> & { path?: string }>,
+): Promise<{ valid: boolean; problems: CatalogError['problems']; sdl?: string }> {
+  try {
+    const inputs = await Promise.all(
+      sources.map(async (s) => ({
+        spec: { name: s.name, type: s.type, prefix: s.prefix, asModule: s.asModule, readOnly: s.readOnly },
+        documents: (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat(),
+      })),
+    );
+    const catalog = compileCatalogs(inputs);
+    return { valid: true, problems: [], sdl: generateSchema(catalog).sdl };
+  } catch (err) {
+    if (err instanceof CatalogError) return { valid: false, problems: err.problems };
+    return { valid: false, problems: [{ catalog: sources[0]?.name ?? '', message: (err as Error).message }] };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * CHEATSHEET (the exact query language and generated names): docs/query-language.md
+ */
+/** Public contract of the engine. Plain data in, plain data out: no framework types. */
+
+export type CatalogKind = 'text' | 'localFS' | 'uri';
+
+export interface CatalogInput {
+  name: string;
+  type: CatalogKind;
+  /** SDL text for `text` catalogs; a file/directory path for `localFS`; a URL for `uri`. */
+  path: string;
+}
+
+export interface SourceInput {
+  name: string;
+  /** Hugr's type string; this engine serves `postgres`. */
+  type: string;
+  /** Prefix of generated type names; '' = none. */
+  prefix: string;
+  asModule: boolean;
+  /** Connection string; `${ENV}` references are substituted from `EngineOptions.env`. */
+  path: string;
+  readOnly: boolean;
+  catalogs: CatalogInput[];
+}
+
+export interface SourceStatus {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface EngineLogger {
+  debug(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface EngineOptions {
+  /** Maximum selection depth (SPEC §5); default 7. */
+  maxDepth?: number;
+  /** Default `limit` of lists without one; default 2000 (Hugr's). */
+  defaultLimit?: number;
+  /** Per-statement timeout in ms; default 30 000. */
+  statementTimeoutMs?: number;
+  /** Maximum connections per source pool; default 10. */
+  poolSize?: number;
+  /** Timeout to connect a source at load, ms; default 5 000. */
+  connectTimeoutMs?: number;
+  /** Entries of the parsed-document and plan caches; default 1 000 each. */
+  planCacheSize?: number;
+  /** Environment used for `${ENV}` substitution in source paths; default `{}`. */
+  env?: Record<string, string | undefined>;
+  logger?: EngineLogger;
+  /** Called for every SQL statement sent to a data source (tests count statements with it). */
+  onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
+}
+
+export interface QueryRequest {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/** A ready-to-send HTTP answer: `body` is the JSON text `{"data":…,"errors":[…]}`. */
+export interface QueryResponse {
+  status: number;
+  body: string;
+}

@@ -1,0 +1,290 @@
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  Source,
+  defaultFieldResolver,
+  execute,
+  getOperationAST,
+  getVariableValues,
+  parse,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import type { CompiledCatalog } from '../catalog/model.js';
+import type { PostgresSource } from '../drivers/postgres.js';
+import type { EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
+import { EngineError } from '../errors.js';
+import { QueryBuilder } from '../plan/query-builder.js';
+import { type FieldGroups, type SelectionScope, collectFields, subFields } from '../plan/selection.js';
+import type { GeneratedSchema } from '../schema/build-schema.js';
+import { Lru } from './lru.js';
+
+type PlanNode =
+  | { key: string; kind: 'const'; json: string }
+  | { key: string; kind: 'object'; children: PlanNode[] }
+  | { key: string; kind: 'sql'; source: string; sql: string; params: unknown[]; path: string[]; nodes: FieldNode[] }
+  | { key: string; kind: 'error'; error: GraphQLError }
+  | { key: string; kind: 'introspection' };
+
+interface Prepared {
+  document?: DocumentNode;
+  errors?: readonly GraphQLError[];
+  fragments: Record<string, FragmentDefinitionNode>;
+  hasIntrospection: boolean;
+}
+
+export interface ExecutorOptions {
+  maxDepth: number;
+  cacheSize: number;
+  logger?: EngineLogger;
+}
+
+const INTROSPECTION = new Set(['__schema', '__type']);
+
+export function badRequest(message: string, status = 400): QueryResponse {
+  return { status, body: JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }) };
+}
+
+/** Parse → validate → plan (all cached per schema) → one statement per root field → JSON passthrough. */
+export class Executor {
+  private readonly documents: Lru<string, Prepared>;
+  private readonly plans: Lru<string, PlanNode[]>;
+
+  constructor(
+    private readonly generated: GeneratedSchema,
+    private readonly catalog: CompiledCatalog,
+    private readonly sources: ReadonlyMap<string, PostgresSource>,
+    private readonly opts: ExecutorOptions,
+  ) {
+    this.documents = new Lru(opts.cacheSize);
+    this.plans = new Lru(opts.cacheSize);
+  }
+
+  async execute(req: QueryRequest): Promise<QueryResponse> {
+    if (typeof req.query !== 'string' || req.query.trim() === '')
+      return badRequest('the request has no query (send {"query": "…"})');
+    if (req.variables != null && (typeof req.variables !== 'object' || Array.isArray(req.variables)))
+      return badRequest('variables must be a JSON object');
+    if (req.operationName != null && typeof req.operationName !== 'string')
+      return badRequest('operationName must be a string');
+
+    const prepared = this.prepare(req.query);
+    if (prepared.errors) return errorsOnly(prepared.errors);
+    const document = prepared.document!;
+    const operation = getOperationAST(document, req.operationName ?? undefined);
+    if (!operation)
+      return errorsOnly([
+        new GraphQLError(
+          req.operationName
+            ? `unknown operation "${req.operationName}"`
+            : 'the document has several operations: set operationName',
+        ),
+      ]);
+    if (operation.operation !== 'query')
+      return errorsOnly([new GraphQLError(`${operation.operation} operations are not served yet`, { nodes: operation })]);
+
+    const variables = req.variables ?? {};
+    const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
+    if (coerced.errors) return errorsOnly(coerced.errors);
+
+    const planKey = `${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
+    let plan = this.plans.get(planKey);
+    if (!plan) {
+      const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
+      plan = this.planObject(scope, 'Query', collectFields(scope, 'Query', [operation.selectionSet]), []);
+      this.plans.set(planKey, plan);
+    }
+    return this.run(plan, document, req, prepared.hasIntrospection);
+  }
+
+  private prepare(query: string): Prepared {
+    let prepared = this.documents.get(query);
+    if (prepared) return prepared;
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    try {
+      const document = parse(new Source(query, 'request'));
+      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+      let errors: readonly GraphQLError[] = validate(this.generated.schema, document, specifiedRules);
+      if (!errors.length) errors = this.checkDepth(document, fragments);
+      prepared = {
+        document,
+        fragments,
+        errors: errors.length ? errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) : undefined,
+        hasIntrospection: /__schema|__type\b/.test(query),
+      };
+    } catch (err) {
+      prepared = {
+        fragments,
+        errors: [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')],
+        hasIntrospection: false,
+      };
+    }
+    this.documents.set(query, prepared);
+    return prepared;
+  }
+
+  private checkDepth(document: DocumentNode, fragments: Record<string, FragmentDefinitionNode>): GraphQLError[] {
+    const errors: GraphQLError[] = [];
+    const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+      let max = 0;
+      for (const sel of set?.selections ?? []) {
+        if (sel.kind === Kind.FIELD) {
+          if (sel.name.value.startsWith('__')) continue;
+          max = Math.max(max, 1 + depthOf(sel.selectionSet, seen));
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(sel.selectionSet, seen));
+        else if (!seen.has(sel.name.value) && fragments[sel.name.value]) {
+          seen.add(sel.name.value);
+          max = Math.max(max, depthOf(fragments[sel.name.value].selectionSet, seen));
+          seen.delete(sel.name.value);
+        }
+      }
+      return max;
+    };
+    for (const def of document.definitions) {
+      if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+      const depth = depthOf(def.selectionSet, new Set());
+      if (depth > this.opts.maxDepth)
+        errors.push(
+          new GraphQLError(`query depth ${depth} exceeds the maximum depth ${this.opts.maxDepth} (MAX_DEPTH)`, { nodes: def }),
+        );
+    }
+    return errors;
+  }
+
+  private planObject(scope: SelectionScope, typeName: string, groups: FieldGroups, path: string[]): PlanNode[] {
+    const fields = this.generated.roots.get(typeName);
+    const out: PlanNode[] = [];
+    for (const [key, nodes] of groups) {
+      const name = nodes[0].name.value;
+      if (name === '__typename') {
+        out.push({ key, kind: 'const', json: JSON.stringify(typeName) });
+        continue;
+      }
+      if (typeName === 'Query' && INTROSPECTION.has(name)) {
+        out.push({ key, kind: 'introspection' });
+        continue;
+      }
+      const rf = fields?.get(name);
+      if (!rf) {
+        out.push({ key, kind: 'const', json: 'null' });
+        continue;
+      }
+      if (rf.kind === 'module') {
+        const children = this.planObject(scope, rf.typeName, subFields(scope, rf.typeName, nodes), [...path, key]);
+        out.push({ key, kind: 'object', children });
+        continue;
+      }
+      try {
+        const builder = new QueryBuilder(this.catalog, this.generated.schema, scope);
+        const sql =
+          rf.kind === 'select'
+            ? builder.rootList(rf.object, nodes[0], nodes, typeName)
+            : builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName);
+        out.push({ key, kind: 'sql', source: rf.object.source, sql, params: builder.params.values, path: [...path, key], nodes });
+      } catch (err) {
+        out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
+      }
+    }
+    return out;
+  }
+
+  private fieldError(err: unknown, nodes: readonly FieldNode[], path: string[]): GraphQLError {
+    if (err instanceof EngineError) return new GraphQLError(err.message, { nodes, path, extensions: { code: err.code } });
+    this.opts.logger?.error({ err: (err as Error).message, stack: (err as Error).stack, path }, 'query failed');
+    return new GraphQLError('internal error', { nodes, path, extensions: { code: 'INTERNAL_ERROR' } });
+  }
+
+  private async run(plan: PlanNode[], document: DocumentNode, req: QueryRequest, introspect: boolean): Promise<QueryResponse> {
+    const errors: GraphQLError[] = [];
+    const values = new Map<PlanNode, string>();
+    const pending: Array<Promise<void>> = [];
+    const visit = (nodes: PlanNode[]) => {
+      for (const n of nodes) {
+        if (n.kind === 'object') visit(n.children);
+        else if (n.kind === 'error') errors.push(n.error);
+        else if (n.kind === 'sql') pending.push(this.runSql(n, values, errors));
+      }
+    };
+    visit(plan);
+    let introspection: Record<string, unknown> | undefined;
+    if (introspect && plan.some((n) => n.kind === 'introspection')) {
+      const result = await execute({
+        schema: this.generated.schema,
+        document,
+        operationName: req.operationName ?? undefined,
+        variableValues: req.variables ?? undefined,
+        rootValue: {},
+        // Data fields are served by SQL; here only the introspection fields resolve.
+        fieldResolver: (source, args, ctx, info) =>
+          info.parentType === this.generated.schema.getQueryType() ? null : defaultFieldResolver(source, args, ctx, info),
+      });
+      introspection = (result.data ?? {}) as Record<string, unknown>;
+      if (result.errors) errors.push(...result.errors);
+    }
+    await Promise.all(pending);
+    const data = writeObject(plan, values, introspection);
+    const body = errors.length
+      ? `{"errors":${JSON.stringify(errors.map((e) => e.toJSON()))},"data":${data}}`
+      : `{"data":${data}}`;
+    return { status: 200, body };
+  }
+
+  private async runSql(
+    n: Extract<PlanNode, { kind: 'sql' }>,
+    values: Map<PlanNode, string>,
+    errors: GraphQLError[],
+  ): Promise<void> {
+    const source = this.sources.get(n.source);
+    try {
+      if (!source) throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${n.source} is not loaded`);
+      this.opts.logger?.debug({ source: n.source, sql: n.sql, params: n.params.length }, 'sql');
+      const text = await source.queryText(n.sql, n.params);
+      values.set(n, text ?? 'null');
+    } catch (err) {
+      errors.push(this.fieldError(err, n.nodes, n.path));
+    }
+  }
+}
+
+function writeObject(nodes: PlanNode[], values: Map<PlanNode, string>, introspection?: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const n of nodes) {
+    let v: string;
+    switch (n.kind) {
+      case 'const':
+        v = n.json;
+        break;
+      case 'object':
+        v = writeObject(n.children, values, introspection);
+        break;
+      case 'introspection':
+        v = JSON.stringify(introspection?.[n.key] ?? null);
+        break;
+      default:
+        v = values.get(n) ?? 'null';
+    }
+    parts.push(`${JSON.stringify(n.key)}:${v}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+function withCode(err: GraphQLError, code: string): GraphQLError {
+  if (!(err instanceof GraphQLError)) return new GraphQLError(String(err), { extensions: { code } });
+  return new GraphQLError(err.message, {
+    nodes: err.nodes,
+    source: err.source,
+    positions: err.positions,
+    extensions: { ...err.extensions, code },
+  });
+}
+
+function errorsOnly(errors: readonly GraphQLError[]): QueryResponse {
+  return { status: 200, body: JSON.stringify({ errors: errors.map((e) => e.toJSON()) }) };
+}
+
+export type { OperationDefinitionNode };

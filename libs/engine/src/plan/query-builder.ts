@@ -1,0 +1,448 @@
+import { type FieldNode, type GraphQLObjectType, type GraphQLSchema, getArgumentValues } from 'graphql';
+import type {
+  CompiledCatalog,
+  DataObject,
+  ObjectField,
+  RelationField,
+  ScalarField,
+  StructType,
+} from '../catalog/model.js';
+import { EngineError } from '../errors.js';
+import { type FieldGroups, type SelectionScope, subFields } from './selection.js';
+import { Params, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
+
+type Args = Record<string, unknown>;
+
+interface OrderTerm {
+  expr: string;
+  desc: boolean;
+}
+
+/** Builds the one SQL statement of a root field. PostgreSQL builds the JSON; values are bind parameters. */
+export class QueryBuilder {
+  readonly params = new Params();
+  private aliasSeq = 0;
+
+  constructor(
+    private readonly catalog: CompiledCatalog,
+    private readonly schema: GraphQLSchema,
+    private readonly scope: SelectionScope,
+  ) {}
+
+  /** `[obj]` root list: the whole JSON array as one text value. */
+  rootList(obj: DataObject, node: FieldNode, nodes: readonly FieldNode[], parentType: string): string {
+    const args = this.argsOf(parentType, node);
+    const alias = this.alias();
+    const rows = this.listRows(obj, alias, args, this.fields(obj, nodes), []);
+    return `SELECT coalesce(json_agg(_q.j), '[]'::json)::text FROM (${rows}) AS _q`;
+  }
+
+  /** `_by_pk` / `_by_<unique>`: one object or no row (null). */
+  rootOne(obj: DataObject, keys: string[], node: FieldNode, nodes: readonly FieldNode[], parentType: string): string {
+    const args = this.argsOf(parentType, node);
+    const alias = this.alias();
+    const conds = keys.map((k) => `${this.column(obj, alias, k)} = ${this.params.add(args[k])}`);
+    const json = this.rowJson(obj, alias, this.fields(obj, nodes));
+    return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
+  }
+
+  private alias(): string {
+    return `t${++this.aliasSeq}`;
+  }
+
+  private argsOf(typeName: string, node: FieldNode): Args {
+    const type = this.schema.getType(typeName) as GraphQLObjectType;
+    const def = type.getFields()[node.name.value];
+    return getArgumentValues(def, node, this.scope.variables);
+  }
+
+  private fields(obj: DataObject | StructType, nodes: readonly FieldNode[]): FieldGroups {
+    return subFields(this.scope, obj.name, nodes);
+  }
+
+  private from(obj: DataObject, alias: string, viewArgs?: Args | null): string {
+    if (obj.table && !obj.sql) return `${quoteTable(obj.table)} AS ${alias}`;
+    if (obj.args?.required && !viewArgs)
+      throw new EngineError('BAD_USER_INPUT', `${obj.name} is a parameterised view: pass args`);
+    const sql = (obj.sql ?? '').replace(/\[(\$?)([A-Za-z_][A-Za-z0-9_.]*)\]/g, (_m, dollar: string, name: string) =>
+      dollar ? this.params.add(viewArgs?.[name] ?? null) : quoteTable(name),
+    );
+    return `(${sql}) AS ${alias}`;
+  }
+
+  /** SQL expression of a scalar field (a column or an `@sql` expression over other fields). */
+  column(obj: DataObject, alias: string, name: string, seen: Set<string> = new Set()): string {
+    const f = obj.fields.get(name);
+    if (!f || f.kind !== 'scalar') throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+    if (!f.sql) return `${alias}.${quoteIdent(f.column!)}`;
+    if (seen.has(name)) throw new EngineError('BAD_USER_INPUT', `@sql of ${obj.name}.${name} refers to itself`);
+    seen.add(name);
+    const expr = f.sql.replace(/\[([A-Za-z_][A-Za-z0-9_]*)\]/g, (_m, ref: string) => {
+      const target = obj.fields.get(ref);
+      return target?.kind === 'scalar' ? this.column(obj, alias, ref, seen) : `${alias}.${quoteIdent(ref)}`;
+    });
+    seen.delete(name);
+    return `(${expr})`;
+  }
+
+  private output(f: ScalarField, expr: string): string {
+    if (f.list) return expr;
+    switch (f.scalar) {
+      case 'Timestamp':
+        return `((to_json((${expr})::timestamptz AT TIME ZONE 'UTC') #>> '{}') || 'Z')`;
+      case 'DateTime':
+        return `(${expr})::timestamp`;
+      default:
+        return expr;
+    }
+  }
+
+  /** The JSON object of one row, keys in selection order. */
+  private rowJson(obj: DataObject, alias: string, groups: FieldGroups): string {
+    const pairs: Array<[string, string]> = [];
+    for (const [key, nodes] of groups) {
+      const name = nodes[0].name.value;
+      if (name === '__typename') {
+        pairs.push([key, catalogLiteral(obj.name)]);
+        continue;
+      }
+      const f = obj.fields.get(name);
+      if (!f) throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+      pairs.push([key, this.fieldExpr(obj, alias, f, nodes)]);
+    }
+    return buildObject(pairs);
+  }
+
+  private fieldExpr(obj: DataObject, alias: string, f: ObjectField, nodes: readonly FieldNode[]): string {
+    switch (f.kind) {
+      case 'scalar':
+        return this.output(f, this.column(obj, alias, f.name));
+      case 'struct': {
+        const struct = this.catalog.structs.get(f.typeName)!;
+        return this.structJson(struct, `${alias}.${quoteIdent(f.column)}`, f.list, nodes);
+      }
+      case 'relation':
+        return this.relationExpr(obj, alias, f, nodes);
+    }
+  }
+
+  /** A structured (non-table) field: built from the JSON stored in the column. */
+  private structJson(struct: StructType, base: string, list: boolean, nodes: readonly FieldNode[]): string {
+    const groups = this.fields(struct, nodes);
+    const element = list ? '_e.v' : `(${base})::jsonb`;
+    const pairs: Array<[string, string]> = [];
+    for (const [key, group] of groups) {
+      const name = group[0].name.value;
+      if (name === '__typename') {
+        pairs.push([key, catalogLiteral(struct.name)]);
+        continue;
+      }
+      const sf = struct.fields.get(name)!;
+      const inner = this.catalog.structs.get(sf.typeName);
+      const value = `${element} -> ${catalogLiteral(name)}`;
+      pairs.push([key, inner ? this.structJson(inner, value, sf.list, group) : value]);
+    }
+    const obj = buildObject(pairs);
+    if (list)
+      return `(SELECT json_agg(${obj}) FROM jsonb_array_elements(CASE WHEN jsonb_typeof((${base})::jsonb) = 'array' THEN (${base})::jsonb END) AS _e(v))`;
+    return `CASE WHEN jsonb_typeof(${element}) = 'object' THEN ${obj} END`;
+  }
+
+  /** Join condition of a relation from `alias` (of obj) to `target` rows under `talias`. */
+  private joinCond(obj: DataObject, alias: string, f: RelationField, talias: string): { from: string; where: string } {
+    const target = this.catalog.objects.get(f.target)!;
+    if (f.direction !== 'm2m') {
+      const where = f.on.map(([a, b]) => `${this.column(target, talias, b)} = ${this.column(obj, alias, a)}`).join(' AND ');
+      return { from: this.from(target, talias), where };
+    }
+    const junction = this.catalog.objects.get(f.junction!)!;
+    const jalias = this.alias();
+    const joinOn = f.junctionOn!.map(([j, t]) => `${this.column(target, talias, t)} = ${this.column(junction, jalias, j)}`);
+    const where = f.on.map(([a, j]) => `${this.column(junction, jalias, j)} = ${this.column(obj, alias, a)}`);
+    return {
+      from: `${this.from(target, talias)} JOIN ${this.from(junction, jalias)} ON ${joinOn.join(' AND ')}`,
+      where: where.join(' AND '),
+    };
+  }
+
+  private relationExpr(obj: DataObject, alias: string, f: RelationField, nodes: readonly FieldNode[]): string {
+    const target = this.catalog.objects.get(f.target)!;
+    const args = this.argsOf(obj.name, nodes[0]);
+    const talias = this.alias();
+    const join = this.joinCond(obj, alias, f, talias);
+    const groups = this.fields(target, nodes);
+    if (f.direction === 'forward')
+      return `(SELECT ${this.rowJson(target, talias, groups)} FROM ${join.from} WHERE ${join.where} LIMIT 1)`;
+    const rows = this.listRows(target, talias, args, groups, [join.where], join.from);
+    return `(SELECT coalesce(json_agg(_q.j), '[]'::json) FROM (${rows}) AS _q)`;
+  }
+
+  /** Conditions that `inner: true` relations put on their parent rows. */
+  private innerConds(obj: DataObject, alias: string, groups: FieldGroups): string[] {
+    const conds: string[] = [];
+    for (const nodes of groups.values()) {
+      const f = obj.fields.get(nodes[0].name.value);
+      if (f?.kind !== 'relation') continue;
+      const args = this.argsOf(obj.name, nodes[0]);
+      if (args.inner !== true) continue;
+      const target = this.catalog.objects.get(f.target)!;
+      const talias = this.alias();
+      const join = this.joinCond(obj, alias, f, talias);
+      const filter = f.direction === 'forward' ? [] : this.filterList(target, talias, args.filter);
+      conds.push(`EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...filter].join(' AND ')})`);
+    }
+    return conds;
+  }
+
+  /** Rows `(j json)` of a list: filter, order, distinct, paging, then per-parent nested paging. */
+  private listRows(
+    obj: DataObject,
+    alias: string,
+    args: Args,
+    groups: FieldGroups,
+    extraWhere: string[],
+    from?: string,
+  ): string {
+    const where = [...extraWhere, ...this.filterList(obj, alias, args.filter), ...this.innerConds(obj, alias, groups)];
+    const order = this.orderTerms(obj, alias, args.order_by);
+    const limit = this.paging('limit', args.limit);
+    const offset = this.paging('offset', args.offset);
+    const distinct = this.distinctOn(obj, alias, args.distinct_on);
+    const fromSql = from ?? this.from(obj, alias, args.args as Args | undefined);
+    const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const nested = this.nestedOf(obj, args);
+
+    let core: string;
+    const paging = `${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
+    if (distinct.length) {
+      // DISTINCT ON keeps the first row per key by the order; the result is then ordered as asked.
+      const inner = `SELECT DISTINCT ON (${distinct.join(', ')}) ${alias}.* FROM ${fromSql}${whereSql} ORDER BY ${[
+        ...distinct,
+        ...order.map(orderSql),
+      ].join(', ')}`;
+      const outerOrder = this.orderTerms(obj, alias, args.order_by);
+      core = `SELECT ${this.rowJson(obj, alias, groups)} AS j${nested.columns(alias)} FROM (${inner}) AS ${alias}${
+        outerOrder.length ? ` ORDER BY ${outerOrder.map(orderSql).join(', ')}` : ''
+      }${paging}`;
+    } else {
+      core = `SELECT ${this.rowJson(obj, alias, groups)} AS j${nested.columns(alias)} FROM ${fromSql}${whereSql}${
+        order.length ? ` ORDER BY ${order.map(orderSql).join(', ')}` : ''
+      }${paging}`;
+    }
+    return nested.wrap(core);
+  }
+
+  private nestedOf(obj: DataObject, args: Args) {
+    const terms = args.nested_order_by ? this.orderSpecs(obj, args.nested_order_by) : [];
+    const limit = this.paging('nested_limit', args.nested_limit);
+    const offset = this.paging('nested_offset', args.nested_offset);
+    const active = terms.length > 0 || limit !== undefined || !!offset;
+    return {
+      columns: (alias: string) =>
+        active ? terms.map((t, i) => `, ${this.orderPathExpr(obj, alias, t.path)} AS _n${i}`).join('') : '',
+      wrap: (core: string) => {
+        if (!active) return core;
+        const order = terms.map((t, i) => `_n${i}${t.desc ? ' DESC' : ''}`);
+        return `SELECT _p.j FROM (${core}) AS _p${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${
+          limit !== undefined ? ` LIMIT ${limit}` : ''
+        }${offset ? ` OFFSET ${offset}` : ''}`;
+      },
+    };
+  }
+
+  private paging(name: string, value: unknown): string | undefined {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+      throw new EngineError('BAD_USER_INPUT', `${name} must be a non-negative integer`);
+    return this.params.add(value);
+  }
+
+  private distinctOn(obj: DataObject, alias: string, value: unknown): string[] {
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((v): v is string => typeof v === 'string')
+      .map((name) => {
+        if (obj.fields.get(name)?.kind !== 'scalar')
+          throw new EngineError('BAD_USER_INPUT', `distinct_on: "${name}" is not a scalar field of ${obj.name}`);
+        return this.column(obj, alias, name);
+      });
+  }
+
+  private orderSpecs(obj: DataObject, value: unknown): Array<{ path: string[]; desc: boolean }> {
+    if (!Array.isArray(value)) return [];
+    return value
+      .filter((v): v is { field: string; direction?: string } => !!v && typeof v === 'object')
+      .map((v) => {
+        const path = String(v.field).split('.');
+        this.checkOrderPath(obj, path, String(v.field));
+        return { path, desc: v.direction === 'DESC' };
+      });
+  }
+
+  private checkOrderPath(obj: DataObject, path: string[], full: string): void {
+    let cur = obj;
+    for (let i = 0; i < path.length; i++) {
+      const f = cur.fields.get(path[i]);
+      const last = i === path.length - 1;
+      if (last && f?.kind === 'scalar') return;
+      if (!last && f?.kind === 'relation' && f.direction === 'forward') {
+        cur = this.catalog.objects.get(f.target)!;
+        continue;
+      }
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `order_by: "${full}" is not a scalar field of ${obj.name} or a path through its forward relations`,
+      );
+    }
+  }
+
+  private orderTerms(obj: DataObject, alias: string, value: unknown): OrderTerm[] {
+    return this.orderSpecs(obj, value).map((s) => ({ expr: this.orderPathExpr(obj, alias, s.path), desc: s.desc }));
+  }
+
+  /** A scalar at the end of a dotted path through forward relations, as a scalar subquery. */
+  private orderPathExpr(obj: DataObject, alias: string, path: string[]): string {
+    if (path.length === 1) return this.column(obj, alias, path[0]);
+    const f = obj.fields.get(path[0]) as RelationField;
+    const target = this.catalog.objects.get(f.target)!;
+    const talias = this.alias();
+    const join = this.joinCond(obj, alias, f, talias);
+    return `(SELECT ${this.orderPathExpr(target, talias, path.slice(1))} FROM ${join.from} WHERE ${join.where} LIMIT 1)`;
+  }
+
+  // ---- filters ----
+
+  /** The filter as a list of AND-ed conditions (empty = no condition). */
+  filterList(obj: DataObject, alias: string, filter: unknown): string[] {
+    if (!filter || typeof filter !== 'object') return [];
+    const conds: string[] = [];
+    for (const [key, value] of Object.entries(filter as Args)) {
+      if (value === undefined || value === null) continue;
+      if (key === '_and' || key === '_or') {
+        const parts = (value as unknown[]).map((v) => this.filterExpr(obj, alias, v)).filter((p) => p !== 'TRUE');
+        if (parts.length) conds.push(`(${parts.join(key === '_and' ? ' AND ' : ' OR ')})`);
+        continue;
+      }
+      if (key === '_not') {
+        conds.push(`NOT ${this.filterExpr(obj, alias, value)}`);
+        continue;
+      }
+      const f = obj.fields.get(key);
+      if (!f) throw new EngineError('BAD_USER_INPUT', `filter: unknown field "${key}" of ${obj.name}`);
+      if (f.kind === 'scalar') conds.push(...this.scalarOps(f, this.column(obj, alias, key), value as Args));
+      else if (f.kind === 'relation') conds.push(...this.relationFilter(obj, alias, f, value as Args));
+    }
+    return conds;
+  }
+
+  private filterExpr(obj: DataObject, alias: string, filter: unknown): string {
+    const conds = this.filterList(obj, alias, filter);
+    return conds.length ? `(${conds.join(' AND ')})` : 'TRUE';
+  }
+
+  private scalarOps(f: ScalarField, expr: string, ops: Args): string[] {
+    const conds: string[] = [];
+    for (const [op, value] of Object.entries(ops)) {
+      if (value === undefined) continue;
+      if (op === 'is_null') {
+        if (value !== null) conds.push(`${expr} IS ${value ? '' : 'NOT '}NULL`);
+        continue;
+      }
+      if (value === null) continue;
+      conds.push(f.list ? this.listOp(expr, op, value) : f.scalar === 'JSON' ? this.jsonOp(expr, op, value) : this.valueOp(expr, op, value));
+    }
+    return conds;
+  }
+
+  private valueOp(expr: string, op: string, value: unknown): string {
+    const p = () => this.params.add(value);
+    switch (op) {
+      case 'eq':
+        return `${expr} = ${p()}`;
+      case 'ne':
+        return `${expr} <> ${p()}`;
+      case 'gt':
+        return `${expr} > ${p()}`;
+      case 'gte':
+        return `${expr} >= ${p()}`;
+      case 'lt':
+        return `${expr} < ${p()}`;
+      case 'lte':
+        return `${expr} <= ${p()}`;
+      case 'in':
+        return `${expr} = ANY(${p()})`;
+      case 'like':
+        return `${expr} LIKE ${p()}`;
+      case 'ilike':
+        return `${expr} ILIKE ${p()}`;
+      case 'regex':
+        return `${expr} ~ ${p()}`;
+      default:
+        throw new EngineError('BAD_USER_INPUT', `unknown filter operator "${op}"`);
+    }
+  }
+
+  private jsonOp(expr: string, op: string, value: unknown): string {
+    const j = `(${expr})::jsonb`;
+    switch (op) {
+      case 'eq':
+        return `${j} = ${this.params.add(JSON.stringify(value))}::jsonb`;
+      case 'contains':
+        return `${j} @> ${this.params.add(JSON.stringify(value))}::jsonb`;
+      case 'has':
+        return `jsonb_exists(${j}, ${this.params.add(String(value))})`;
+      case 'has_all':
+        return `jsonb_exists_all(${j}, ${this.params.add((value as unknown[]).map(String))}::text[])`;
+      default:
+        throw new EngineError('BAD_USER_INPUT', `unknown JSON filter operator "${op}"`);
+    }
+  }
+
+  private listOp(expr: string, op: string, value: unknown): string {
+    switch (op) {
+      case 'eq':
+        return `${expr} = ${this.params.add(value)}`;
+      case 'contains':
+        return `${expr} @> ${this.params.add(value)}`;
+      case 'intersects':
+        return `${expr} && ${this.params.add(value)}`;
+      default:
+        throw new EngineError('BAD_USER_INPUT', `unknown list filter operator "${op}"`);
+    }
+  }
+
+  private relationFilter(obj: DataObject, alias: string, f: RelationField, value: Args): string[] {
+    const target = this.catalog.objects.get(f.target)!;
+    const exists = (cond: string[]) => {
+      const talias = this.alias();
+      const join = this.joinCond(obj, alias, f, talias);
+      const inner = cond.length ? cond : [];
+      return { talias, sql: (c: string[]) => `EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...c].join(' AND ')})`, inner };
+    };
+    if (f.direction === 'forward') {
+      const e = exists([]);
+      return [e.sql(this.filterList(target, e.talias, value))];
+    }
+    const conds: string[] = [];
+    for (const [op, sub] of Object.entries(value)) {
+      if (sub === undefined || sub === null) continue;
+      const e = exists([]);
+      const c = this.filterExpr(target, e.talias, sub);
+      if (op === 'any_of') conds.push(e.sql([c]));
+      else if (op === 'none_of') conds.push(`NOT ${e.sql([c])}`);
+      else if (op === 'all_of') conds.push(`NOT ${e.sql([`NOT coalesce(${c}, false)`])}`);
+      else throw new EngineError('BAD_USER_INPUT', `unknown relation filter operator "${op}"`);
+    }
+    return conds;
+  }
+}
+
+function orderSql(t: OrderTerm): string {
+  return t.desc ? `${t.expr} DESC` : t.expr;
+}
+
+/** json_build_object takes at most 100 arguments; wider objects go through row_to_json. */
+function buildObject(pairs: Array<[string, string]>): string {
+  if (pairs.length <= 50) return `json_build_object(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`;
+  return `(SELECT row_to_json(_r) FROM (SELECT ${pairs.map(([k, v]) => `${v} AS ${quoteIdent(k)}`).join(', ')}) AS _r)`;
+}

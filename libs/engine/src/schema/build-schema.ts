@@ -1,0 +1,199 @@
+import { type GraphQLSchema, buildSchema } from 'graphql';
+import type { CompiledCatalog, DataObject, RelationField, ScalarName, StructType } from '../catalog/model.js';
+
+/** What a field of a module type (Query or `_module_*_query`) serves. */
+export type RootField =
+  | { kind: 'module'; typeName: string }
+  | { kind: 'select'; object: DataObject }
+  | { kind: 'select_one'; object: DataObject; keys: string[] };
+
+export interface GeneratedSchema {
+  schema: GraphQLSchema;
+  sdl: string;
+  /** Module type name → field name → what it serves. */
+  roots: Map<string, Map<string, RootField>>;
+}
+
+const SCALAR_DOCS: Record<string, string> = {
+  BigInt: '64-bit integer, sent as a JSON number',
+  Date: 'Calendar date, `"2025-03-15"`',
+  Time: 'Time of day, `"09:00:00"`',
+  Timestamp: 'Point in time in UTC, `"2025-03-15T09:00:00Z"`',
+  DateTime: 'Date and time without a time zone, `"2025-03-15T09:00:00"`',
+  Interval: 'Duration, e.g. `"1 day 02:00:00"`',
+  JSON: 'Arbitrary JSON value. Filter operators: eq, has, has_all, contains, is_null',
+};
+
+const ORDERED_OPS = ['eq', 'gt', 'gte', 'lt', 'lte'];
+
+/** Filter operators per scalar (names as Hugr generates them). */
+export const SCALAR_FILTER_OPS: Record<ScalarName, string[]> = {
+  String: ['eq', 'in', 'like', 'ilike', 'regex', 'is_null'],
+  Int: [...ORDERED_OPS, 'in', 'is_null'],
+  BigInt: [...ORDERED_OPS, 'in', 'is_null'],
+  Float: ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'is_null'],
+  Boolean: ['eq', 'is_null'],
+  Date: [...ORDERED_OPS, 'in', 'is_null'],
+  Time: [...ORDERED_OPS, 'in', 'is_null'],
+  Timestamp: [...ORDERED_OPS, 'is_null'],
+  DateTime: [...ORDERED_OPS, 'is_null'],
+  Interval: [...ORDERED_OPS, 'is_null'],
+  JSON: ['eq', 'has', 'has_all', 'contains', 'is_null'],
+};
+
+export const LIST_FILTER_OPS = ['eq', 'contains', 'intersects', 'is_null'];
+
+function opType(scalar: ScalarName, op: string): string {
+  if (op === 'is_null') return 'Boolean';
+  if (op === 'in') return `[${scalar}!]`;
+  if (scalar === 'JSON' && op === 'has') return 'String';
+  if (scalar === 'JSON' && op === 'has_all') return '[String!]';
+  return scalar;
+}
+
+const doc = (text: string, indent = '  ') => `${indent}"""\n${indent}${text}\n${indent}"""\n`;
+
+const LIST_ARGS = (filter: string, defaultLimit: number) =>
+  [
+    `${doc('Distinct on the given fields', '    ')}    distinct_on: [String]`,
+    `${doc('Filter', '    ')}    filter: ${filter}`,
+    `${doc('Limit the number of returned objects', '    ')}    limit: Int = ${defaultLimit}`,
+    `${doc('Skip the first n objects', '    ')}    offset: Int = 0`,
+    `${doc('Sort options for the result set', '    ')}    order_by: [OrderByField]`,
+  ].join('\n');
+
+const NESTED_ARGS = [
+  `${doc('Apply inner join to the result set', '    ')}    inner: Boolean = false`,
+  `${doc('Limit the number of returned nested objects', '    ')}    nested_limit: Int`,
+  `${doc('Skip the first n nested objects', '    ')}    nested_offset: Int`,
+  `${doc('Sort options for the nested result set', '    ')}    nested_order_by: [OrderByField]`,
+].join('\n');
+
+export function moduleTypeName(path: string): string {
+  return path ? `_module_${path.replace(/\./g, '_')}_query` : 'Query';
+}
+
+function gqlType(name: string, list: boolean, nonNull: boolean): string {
+  const inner = list ? `[${name}]` : name;
+  return nonNull ? `${inner}!` : inner;
+}
+
+/** Generates the GraphQL schema of a compiled catalog (printed SDL, built schema and root index). */
+export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): GeneratedSchema {
+  const out: string[] = [];
+  const listFilterTargets = new Set<string>();
+  for (const o of catalog.objects.values())
+    for (const f of o.fields.values()) if (f.kind === 'relation' && f.direction !== 'forward') listFilterTargets.add(f.target);
+
+  for (const [name, text] of Object.entries(SCALAR_DOCS)) out.push(`"""\n${text}\n"""\nscalar ${name}\n`);
+  out.push(
+    'input OrderByField {\n  field: String!\n  direction: OrderDirection = ASC\n}\n',
+    'enum OrderDirection {\n  ASC\n  DESC\n}\n',
+  );
+  for (const [scalar, ops] of Object.entries(SCALAR_FILTER_OPS) as Array<[ScalarName, string[]]>) {
+    out.push(`input ${scalar}Filter {\n${ops.map((op) => `  ${op}: ${opType(scalar, op)}`).join('\n')}\n}\n`);
+    if (scalar !== 'JSON' && scalar !== 'Boolean')
+      out.push(
+        `input ${scalar}ListFilter {\n${LIST_FILTER_OPS.map((op) => `  ${op}: ${op === 'is_null' ? 'Boolean' : `[${scalar}!]`}`).join('\n')}\n}\n`,
+      );
+  }
+
+  for (const s of catalog.structs.values()) out.push(structType(s));
+  for (const src of catalog.sources)
+    for (const input of src.inputs)
+      out.push(`input ${input.name} {\n${input.fields.map((f) => `  ${f.name}: ${f.type}`).join('\n')}\n}\n`);
+
+  for (const o of catalog.objects.values()) {
+    out.push(objectType(o, catalog, defaultLimit), filterType(o, catalog));
+    if (listFilterTargets.has(o.name))
+      out.push(
+        `input ${o.name}_list_filter {\n  all_of: ${o.name}_filter\n  any_of: ${o.name}_filter\n  none_of: ${o.name}_filter\n}\n`,
+      );
+  }
+
+  const roots = moduleRoots(catalog);
+  for (const [typeName, fields] of roots) {
+    const lines: string[] = [];
+    for (const [fieldName, rf] of [...fields].sort(([a], [b]) => a.localeCompare(b))) {
+      if (rf.kind === 'module') lines.push(`  ${fieldName}: ${rf.typeName}`);
+      else if (rf.kind === 'select') {
+        const o = rf.object;
+        const viewArgs = o.args ? `    args: ${o.args.typeName}${o.args.required ? '!' : ''}\n` : '';
+        lines.push(`  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): [${o.name}]`);
+      } else {
+        const o = rf.object;
+        const keyArgs = rf.keys.map((k) => {
+          const f = o.fields.get(k) as { scalar: string };
+          return `${k}: ${f.scalar}!`;
+        });
+        if (o.args) keyArgs.unshift(`args: ${o.args.typeName}${o.args.required ? '!' : ''}`);
+        lines.push(`  ${fieldName}(${keyArgs.join(', ')}): ${o.name}`);
+      }
+    }
+    if (!lines.length) lines.push(`${doc('Always null: no data source is loaded yet')}  _empty: Boolean`);
+    out.push(`type ${typeName} {\n${lines.join('\n')}\n}\n`);
+  }
+
+  const sdl = out.join('\n');
+  return { schema: buildSchema(sdl, { noLocation: true }), sdl, roots };
+}
+
+function moduleRoots(catalog: CompiledCatalog): Map<string, Map<string, RootField>> {
+  const roots = new Map<string, Map<string, RootField>>([['Query', new Map()]]);
+  const ensure = (path: string): Map<string, RootField> => {
+    const typeName = moduleTypeName(path);
+    let fields = roots.get(typeName);
+    if (!fields) {
+      fields = new Map();
+      roots.set(typeName, fields);
+      const dot = path.lastIndexOf('.');
+      ensure(dot < 0 ? '' : path.slice(0, dot)).set(path.slice(dot + 1), { kind: 'module', typeName });
+    }
+    return fields;
+  };
+  for (const o of catalog.objects.values()) {
+    const fields = ensure(o.module);
+    fields.set(o.queryName, { kind: 'select', object: o });
+    if (o.pk.length) fields.set(`${o.queryName}_by_pk`, { kind: 'select_one', object: o, keys: o.pk });
+    for (const u of o.uniques) fields.set(`${o.queryName}_${u.suffix}`, { kind: 'select_one', object: o, keys: u.fields });
+  }
+  return roots;
+}
+
+function structType(s: StructType): string {
+  const fields = [...s.fields.values()].map((f) => `  ${f.name}: ${gqlType(f.typeName, f.list, f.nonNull)}`);
+  return `${s.description ? doc(s.description, '') : ''}type ${s.name} {\n${fields.join('\n')}\n}\n`;
+}
+
+function relationType(o: DataObject, f: RelationField, defaultLimit: number): string {
+  if (f.direction === 'forward')
+    return `  ${f.name}(\n${doc('Apply inner join to reference record', '    ')}    inner: Boolean\n  ): ${f.target}`;
+  void o;
+  return `  ${f.name}(\n${LIST_ARGS(`${f.target}_filter`, defaultLimit)}\n${NESTED_ARGS}\n  ): [${f.target}]`;
+}
+
+function objectType(o: DataObject, catalog: CompiledCatalog, defaultLimit: number): string {
+  const lines: string[] = [];
+  for (const f of o.fields.values()) {
+    const desc = f.description ? doc(f.description) : '';
+    if (f.kind === 'scalar') lines.push(`${desc}  ${f.name}: ${gqlType(f.scalar, f.list, f.nonNull)}`);
+    else if (f.kind === 'struct') lines.push(`${desc}  ${f.name}: ${gqlType(f.typeName, f.list, f.nonNull)}`);
+    else lines.push(desc + relationType(o, f, defaultLimit));
+  }
+  void catalog;
+  return `${o.description ? doc(o.description, '') : ''}type ${o.name} {\n${lines.join('\n')}\n}\n`;
+}
+
+function filterType(o: DataObject, catalog: CompiledCatalog): string {
+  const lines = [`  _and: [${o.name}_filter]`, `  _not: ${o.name}_filter`, `  _or: [${o.name}_filter]`];
+  for (const f of o.fields.values()) {
+    if (f.kind === 'scalar') {
+      if (f.list && (f.scalar === 'JSON' || f.scalar === 'Boolean')) continue;
+      lines.push(`  ${f.name}: ${f.scalar}${f.list ? 'List' : ''}Filter`);
+    } else if (f.kind === 'relation') {
+      const target = catalog.objects.get(f.target)!;
+      lines.push(`  ${f.name}: ${target.name}_${f.direction === 'forward' ? 'filter' : 'list_filter'}`);
+    }
+  }
+  return `"""\nFilter for ${o.name} objects\n"""\ninput ${o.name}_filter {\n${lines.join('\n')}\n}\n`;
+}
