@@ -85,12 +85,12 @@ const createAndLoad = (name: string) =>
     mgmt.url,
     ADMIN_KEY,
     `
-      mutation ($name: String!) {
+      mutation ($name: String!, $path: String!) {
         createDataSource(
           input: {
             name: $name
             type: "postgres"
-            path: "postgres://example/db"
+            path: $path
             catalogs: [{ name: $name, type: TEXT, sdl: "type t @table(name: \\"t\\") { id: Int! @pk }" }]
           }
         ) {
@@ -110,7 +110,8 @@ const createAndLoad = (name: string) =>
         }
       }
     `,
-    { name },
+    // A reachable database: nodes now connect a source when they load it.
+    { name, path: db.url },
   );
 
 beforeAll(async () => {

@@ -3,6 +3,7 @@ import { MuninnCacheModule } from '@app/cache';
 import { ClusterModule, MembershipHealthIndicator, SchemaHealthIndicator } from '@app/cluster';
 import { MuninnConfigModule, type MuninnConfig } from '@app/config';
 import { CoreDbHealthIndicator, CoreDbModule } from '@app/core-db';
+import { DataApiModule } from '@app/data-api';
 import { ProbesModule } from '@app/health';
 import { loggerModule } from '@app/platform';
 import { clusterOptions, coreDbOptions } from './worker.options.js';
@@ -19,6 +20,7 @@ export class WorkerModule {
         CoreDbModule.forRoot(coreDbOptions(config)),
         MuninnCacheModule.forRoot(config.cache),
         ClusterModule.forRoot(clusterOptions(config)),
+        DataApiModule.forRoot(),
         ProbesModule.forRoot({
           readiness: [CoreDbHealthIndicator, SchemaHealthIndicator, MembershipHealthIndicator],
         }),

@@ -1,6 +1,7 @@
 import type { ClusterModuleOptions } from '@app/cluster';
 import type { MuninnConfig } from '@app/config';
 import type { CoreDbOptions } from '@app/core-db';
+import { EngineApplier } from '@app/data-api';
 
 /**
  * A clustered worker never migrates (management owns the core DB); a standalone worker is a
@@ -22,5 +23,6 @@ export function clusterOptions(config: MuninnConfig): ClusterModuleOptions {
     version: config.version,
     ...config.cluster,
     drainDelayMs: config.server.drainDelayMs,
+    applier: EngineApplier,
   };
 }

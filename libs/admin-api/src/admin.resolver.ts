@@ -4,7 +4,7 @@ import { ClusterService } from './cluster.service.js';
 import { DataSourcesService } from './data-sources.service.js';
 import { DataSourceInput, DataSourceUpdateInput } from './inputs/data-source.input.js';
 import { ClusterNode, ClusterOperationResult, ClusterStatus } from './models/cluster.model.js';
-import { CatalogSource, DataSource } from './models/data-source.model.js';
+import { CatalogSource, CatalogValidation, DataSource } from './models/data-source.model.js';
 
 /** Thin resolvers; authentication happens before GraphQL runs (see admin-auth). */
 @Resolver()
@@ -69,6 +69,13 @@ export class AdminResolver {
   @Mutation(() => ClusterOperationResult)
   reloadDataSource(@Args('name') name: string) {
     return this.sources.reload(name);
+  }
+
+  @Mutation(() => CatalogValidation, {
+    description: 'Compiles an SDL catalog as the nodes would, without committing anything.',
+  })
+  validateCatalog(@Args('sdl') sdl: string) {
+    return this.sources.validate(sdl);
   }
 
   @Mutation(() => ClusterOperationResult, {

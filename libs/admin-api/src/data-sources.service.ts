@@ -10,7 +10,9 @@ import {
   DataSourceEntity,
   readDefinitions,
   readSchemaVersion,
+  servedDataSources,
 } from '@app/core-db';
+import { formatProblem, validateCatalogs } from '@app/engine';
 import { AdminError } from './admin.errors.js';
 import { ClusterChangeService } from './cluster-change.service.js';
 import type {
@@ -19,7 +21,12 @@ import type {
   DataSourceUpdateInput,
 } from './inputs/data-source.input.js';
 import type { ClusterOperationResult } from './models/cluster.model.js';
-import { type CatalogSource, CatalogType, type DataSource } from './models/data-source.model.js';
+import {
+  type CatalogSource,
+  CatalogType,
+  type CatalogValidation,
+  type DataSource,
+} from './models/data-source.model.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const TYPES = ['postgres', 'duckdb', 'mysql', 'http', 'extension'];
@@ -114,6 +121,7 @@ export class DataSourcesService {
         loaded: false,
       });
       await this.replaceCatalogs(m, input.name, input.catalogs ?? []);
+      await this.checkCompiles(m, input.name);
     });
     return (await this.get(input.name))!;
   }
@@ -129,6 +137,7 @@ export class DataSourcesService {
       );
       if (Object.keys(patch).length) await m.getRepository(DataSourceEntity).update({ name }, patch);
       if (catalogs) await this.replaceCatalogs(m, name, catalogs);
+      await this.checkCompiles(m, name);
     });
     return (await this.get(name))!;
   }
@@ -148,6 +157,7 @@ export class DataSourcesService {
       async (m) => {
         await this.mustExist(m, name);
         await m.getRepository(DataSourceEntity).update({ name }, { loaded });
+        if (loaded) await this.checkCompiles(m, name);
       },
     );
     return operation;
@@ -162,6 +172,47 @@ export class DataSourcesService {
       await m.getRepository(DataSourceEntity).update({ name }, { updatedAt: new Date() });
     });
     return operation;
+  }
+
+  /** Compiles one SDL document on its own (no prefix, not a module); commits nothing. */
+  async validate(sdl: string): Promise<CatalogValidation> {
+    const result = await validateCatalogs([
+      {
+        name: 'catalog',
+        type: 'postgres',
+        prefix: '',
+        asModule: false,
+        readOnly: false,
+        catalogs: [{ name: 'catalog', type: 'text', path: sdl }],
+      },
+    ]);
+    return {
+      valid: result.valid,
+      errors: result.problems.map((p) => ({
+        catalog: p.catalog,
+        message: p.message,
+        line: p.line ?? null,
+        column: p.column ?? null,
+      })),
+      schema: result.sdl ?? null,
+    };
+  }
+
+  /**
+   * Management compiles what the nodes would serve after this change (plus the changed source,
+   * loaded or not) inside the change's transaction: a catalog that does not compile is refused
+   * before anything is committed. Catalogs readable only on the nodes (LOCAL_FS) are skipped here.
+   */
+  private async checkCompiles(m: EntityManager, changed: string): Promise<void> {
+    const snapshot = await readDefinitions(m);
+    const served = servedDataSources(snapshot);
+    const extra = snapshot.dataSources.filter((ds) => ds.name === changed && !served.includes(ds));
+    const result = await validateCatalogs([...served, ...extra], { skipUnreadable: true });
+    if (!result.valid)
+      throw new AdminError(
+        'BAD_USER_INPUT',
+        `the catalogs do not compile; nothing was changed:\n${result.problems.map(formatProblem).join('\n')}`,
+      );
   }
 
   async schemaVersion(): Promise<number> {

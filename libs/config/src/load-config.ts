@@ -170,7 +170,13 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
         roleClaim: r.get('OIDC_ROLE_CLAIM', (v) => v.trim()),
       },
     },
-    engine: { maxDepth: r.get('MAX_DEPTH', (v) => parseInteger(v, 1, 100)) },
+    engine: {
+      maxDepth: r.get('MAX_DEPTH', (v) => parseInteger(v, 1, 100)),
+      defaultLimit: r.get('DEFAULT_LIMIT', (v) => parseInteger(v, 1, 1_000_000)),
+      statementTimeoutMs: r.get('STATEMENT_TIMEOUT', positiveDuration),
+      poolSize: r.get('DATA_SOURCE_POOL_SIZE', (v) => parseInteger(v, 1, 1000)),
+      sourceEnv: { ...env },
+    },
     log: {
       level: r.get('LOG_LEVEL', (v) => parseEnum(v, LOG_LEVELS)),
       format: r.get('LOG_FORMAT', (v) => parseEnum(v, ['json', 'text'] as const)),

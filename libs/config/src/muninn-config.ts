@@ -68,6 +68,11 @@ export interface AuthConfig {
 
 export interface EngineConfig {
   maxDepth: number;
+  defaultLimit: number;
+  statementTimeoutMs: number;
+  poolSize: number;
+  /** The process environment, for `${ENV}` references in data-source paths (read here, not in libraries). */
+  sourceEnv: Record<string, string | undefined>;
 }
 
 export interface LogConfig {

@@ -139,6 +139,24 @@ export const VARIABLES: readonly VariableSpec[] = [
     description: 'Serve the GraphiQL admin UI at `/admin`.',
   },
   { name: 'MAX_DEPTH', roles: WORKER, default: '7', description: 'Maximum selection depth of a query.' },
+  {
+    name: 'DEFAULT_LIMIT',
+    roles: WORKER,
+    default: '2000',
+    description: 'Rows returned by a list (root or relation) that has no `limit` argument (Hugr: 2000).',
+  },
+  {
+    name: 'STATEMENT_TIMEOUT',
+    roles: WORKER,
+    default: '30s',
+    description: 'Longest a data-source statement may run; longer ones are cancelled and reported.',
+  },
+  {
+    name: 'DATA_SOURCE_POOL_SIZE',
+    roles: WORKER,
+    default: '10',
+    description: 'Connections per data source and node (a bounded `pg` pool per source).',
+  },
   { name: 'MAX_BODY_SIZE', roles: BOTH, default: '1', description: 'Largest request body, MB.' },
   {
     name: 'DRAIN_DELAY',

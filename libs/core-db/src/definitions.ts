@@ -77,3 +77,8 @@ export async function readDefinitions(m: EntityManager): Promise<DefinitionsSnap
     })),
   };
 }
+
+/** The data sources a version serves: loaded and not disabled. */
+export function servedDataSources(snapshot: DefinitionsSnapshot): DataSourceDefinition[] {
+  return snapshot.dataSources.filter((ds) => ds.loaded && !ds.disabled);
+}

@@ -3,8 +3,14 @@ import { type SourceSpec, compileCatalogs } from './catalog/compile.js';
 import { type CatalogDocument, loadCatalog } from './catalog/load-catalog.js';
 import type { CompiledCatalog } from './catalog/model.js';
 import { PostgresSource, substituteEnv } from './drivers/postgres.js';
-import type { EngineOptions, QueryRequest, QueryResponse, SourceInput, SourceStatus } from './engine.types.js';
-import { CatalogError, EngineError } from './errors.js';
+import type {
+  EngineOptions,
+  QueryRequest,
+  QueryResponse,
+  SourceInput,
+  SourceStatus,
+} from './engine.types.js';
+import { type CatalogProblem, CatalogError, EngineError } from './errors.js';
 import { Executor } from './exec/executor.js';
 import { installScalars } from './schema/scalars.js';
 import { generateSchema } from './schema/build-schema.js';
@@ -95,8 +101,11 @@ export class Engine {
 
 async function loadSource(s: SourceInput, options: EngineOptions): Promise<LoadedSource> {
   if (!SUPPORTED_TYPES.has(s.type))
-    throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source type "${s.type}" is not supported yet (postgres is)`);
-  const spec: SourceSpec = { name: s.name, type: s.type, prefix: s.prefix, asModule: s.asModule, readOnly: s.readOnly };
+    throw new EngineError(
+      'DATA_SOURCE_UNAVAILABLE',
+      `data source type "${s.type}" is not supported yet (postgres is)`,
+    );
+  const spec = specOf(s);
   const documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
   // Compile alone first: catalog problems are reported before any connection is opened.
   compileCatalogs([{ spec, documents }]);
@@ -118,24 +127,46 @@ async function loadSource(s: SourceInput, options: EngineOptions): Promise<Loade
   return { spec, documents, driver };
 }
 
+export interface CatalogValidation {
+  valid: boolean;
+  problems: CatalogProblem[];
+  /** Sources whose catalogs could not be read here (a `localFS` path that exists only on the nodes). */
+  skipped: string[];
+  /** The generated GraphQL SDL when valid. */
+  sdl?: string;
+}
+
 /**
- * Compiles catalogs without connecting anything (management validates before it commits).
- * Returns the problems, each with its catalog name and line; empty = valid.
+ * Compiles the catalogs of the given sources together, without connecting anything (management
+ * validates before it commits). Every problem carries its catalog name and line.
  */
 export async function validateCatalogs(
-  sources: Array<Omit<SourceInput, 'path'> & { path?: string }>,
-): Promise<{ valid: boolean; problems: CatalogError['problems']; sdl?: string }> {
-  try {
-    const inputs = await Promise.all(
-      sources.map(async (s) => ({
-        spec: { name: s.name, type: s.type, prefix: s.prefix, asModule: s.asModule, readOnly: s.readOnly },
-        documents: (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat(),
-      })),
-    );
-    const catalog = compileCatalogs(inputs);
-    return { valid: true, problems: [], sdl: generateSchema(catalog).sdl };
-  } catch (err) {
-    if (err instanceof CatalogError) return { valid: false, problems: err.problems };
-    return { valid: false, problems: [{ catalog: sources[0]?.name ?? '', message: (err as Error).message }] };
+  sources: ReadonlyArray<Omit<SourceInput, 'path'>>,
+  options: { skipUnreadable?: boolean; defaultLimit?: number } = {},
+): Promise<CatalogValidation> {
+  const skipped: string[] = [];
+  const problems: CatalogProblem[] = [];
+  const inputs: Array<{ spec: SourceSpec; documents: CatalogDocument[] }> = [];
+  for (const s of sources) {
+    try {
+      const documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
+      inputs.push({ spec: specOf(s), documents });
+    } catch (err) {
+      const readable = s.catalogs.every((c) => c.type === 'text');
+      if (options.skipUnreadable && !readable) skipped.push(s.name);
+      else problems.push(...((err as CatalogError).problems ?? [{ catalog: s.name, message: String(err) }]));
+    }
   }
+  if (problems.length) return { valid: false, problems, skipped };
+  try {
+    const catalog = compileCatalogs(inputs);
+    return { valid: true, problems: [], skipped, sdl: generateSchema(catalog, options.defaultLimit).sdl };
+  } catch (err) {
+    if (err instanceof CatalogError) return { valid: false, problems: err.problems, skipped };
+    throw err;
+  }
+}
+
+function specOf(s: Omit<SourceInput, 'path' | 'catalogs'>): SourceSpec {
+  return { name: s.name, type: s.type, prefix: s.prefix, asModule: s.asModule, readOnly: s.readOnly };
 }

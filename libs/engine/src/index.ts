@@ -5,5 +5,6 @@
  */
 export * from './engine.types.js';
 export { Engine, validateCatalogs } from './engine.js';
+export type { CatalogValidation } from './engine.js';
 export { CatalogError, EngineError, formatProblem } from './errors.js';
 export type { CatalogProblem } from './errors.js';

@@ -46,3 +46,19 @@ export class DataSource {
   @Field(() => [DataSourceNodeStatus], { description: 'Per-node load status.' })
   nodes: DataSourceNodeStatus[];
 }
+
+@ObjectType({ description: 'One problem found while compiling a catalog.' })
+export class CatalogProblemModel {
+  @Field({ description: 'Catalog (or catalog file) the problem is in.' }) catalog: string;
+  @Field() message: string;
+  @Field(() => Int, { nullable: true }) line: number | null;
+  @Field(() => Int, { nullable: true }) column: number | null;
+}
+
+@ObjectType({ description: 'Result of compiling a catalog without committing anything.' })
+export class CatalogValidation {
+  @Field() valid: boolean;
+  @Field(() => [CatalogProblemModel]) errors: CatalogProblemModel[];
+  @Field(() => String, { nullable: true, description: 'The GraphQL SDL the catalog generates (when valid).' })
+  schema: string | null;
+}

@@ -1,4 +1,4 @@
-import type { DefinitionsSnapshot } from '@app/core-db';
+import { type DefinitionsSnapshot, servedDataSources } from '@app/core-db';
 import type { SourceStatus } from '../protocol.js';
 
 /** What a node serves after applying a version; the engine's compiled schema replaces `payload`. */
@@ -24,7 +24,7 @@ export const SCHEMA_APPLIER = Symbol('SCHEMA_APPLIER');
 /** Until the engine plugs in: the served "schema" is the set of loaded, enabled definitions. */
 export class DefinitionsApplier implements SchemaApplier<DefinitionsSnapshot> {
   async build(snapshot: DefinitionsSnapshot) {
-    const active = snapshot.dataSources.filter((ds) => ds.loaded && !ds.disabled);
+    const active = servedDataSources(snapshot);
     return { payload: snapshot, sources: active.map((ds) => ({ name: ds.name, ok: true })) };
   }
 }

@@ -102,7 +102,9 @@ function strList(v: unknown): string[] {
  * Compiles the SDL documents of every source into one model. Deterministic: the same
  * definitions give the same model on every node. Throws CatalogError listing every problem.
  */
-export function compileCatalogs(inputs: Array<{ spec: SourceSpec; documents: CatalogDocument[] }>): CompiledCatalog {
+export function compileCatalogs(
+  inputs: Array<{ spec: SourceSpec; documents: CatalogDocument[] }>,
+): CompiledCatalog {
   const problems = new Problems();
   const sources = inputs.map(({ spec, documents }) => compileSource(spec, documents, problems));
   const objects = new Map<string, DataObject>();
@@ -112,7 +114,11 @@ export function compileCatalogs(inputs: Array<{ spec: SourceSpec; documents: Cat
     for (const o of src.objects) {
       const other = owner.get(o.name);
       if (other)
-        problems.add(src.name, undefined, `type ${o.name} is also defined by data source ${other}; set a prefix`);
+        problems.add(
+          src.name,
+          undefined,
+          `type ${o.name} is also defined by data source ${other}; set a prefix`,
+        );
       owner.set(o.name, src.name);
       objects.set(o.name, o);
     }
@@ -142,25 +148,36 @@ function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems:
     }
     for (const def of parsed.definitions) {
       if (def.kind === Kind.OBJECT_TYPE_DEFINITION) objectDefs.push({ node: def, catalog: doc.name });
-      else if (def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) inputDefs.push({ node: def, catalog: doc.name });
-      else if (def.kind === Kind.OBJECT_TYPE_EXTENSION && ['Function', 'MutationFunction'].includes(def.name.value)) {
+      else if (def.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION)
+        inputDefs.push({ node: def, catalog: doc.name });
+      else if (
+        def.kind === Kind.OBJECT_TYPE_EXTENSION &&
+        ['Function', 'MutationFunction'].includes(def.name.value)
+      ) {
         // @function catalogs compile in a later tier; their data objects still load.
         continue;
       } else if (def.kind === Kind.DIRECTIVE_DEFINITION || def.kind === Kind.SCALAR_TYPE_DEFINITION) {
         continue;
       } else {
-        problems.add(doc.name, def, `unsupported definition (${def.kind}); catalogs declare object and input types`);
+        problems.add(
+          doc.name,
+          def,
+          `unsupported definition (${def.kind}); catalogs declare object and input types`,
+        );
       }
     }
   }
 
   const prefixed = (n: string) => (spec.prefix ? `${spec.prefix}_${n}` : n);
   const dataNames = new Set(
-    objectDefs.filter((d) => directive(d.node, 'table') || directive(d.node, 'view')).map((d) => d.node.name.value),
+    objectDefs
+      .filter((d) => directive(d.node, 'table') || directive(d.node, 'view'))
+      .map((d) => d.node.name.value),
   );
   const structNames = new Set(objectDefs.map((d) => d.node.name.value).filter((n) => !dataNames.has(n)));
   const inputNames = new Set(inputDefs.map((d) => d.node.name.value));
-  const rename = (n: string) => (dataNames.has(n) || structNames.has(n) || inputNames.has(n) ? prefixed(n) : n);
+  const rename = (n: string) =>
+    dataNames.has(n) || structNames.has(n) || inputNames.has(n) ? prefixed(n) : n;
 
   const inputs = inputDefs.map(({ node }) => ({
     name: prefixed(node.name.value),
@@ -178,7 +195,10 @@ function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems:
           const t = unwrap(f.type);
           if (!SCALARS.has(t.name) && !structNames.has(t.name))
             problems.add(catalog, f, `field ${node.name.value}.${f.name.value}: unknown type ${t.name}`);
-          return [f.name.value, { name: f.name.value, typeName: rename(t.name), list: t.list, nonNull: t.nonNull }];
+          return [
+            f.name.value,
+            { name: f.name.value, typeName: rename(t.name), list: t.list, nonNull: t.nonNull },
+          ];
         }),
       ),
     }));
@@ -231,12 +251,14 @@ function compileObject(
   if (argsDir) {
     const a = args(argsDir);
     const input = inputs.get(String(a.name ?? ''));
-    if (!input) problems.add(catalog, argsDir, `type ${original}: @args names unknown input type "${String(a.name)}"`);
+    if (!input)
+      problems.add(catalog, argsDir, `type ${original}: @args names unknown input type "${String(a.name)}"`);
     else
       obj.args = {
         typeName: input.name,
         fields: input.fields,
-        required: typeof a.required === 'boolean' ? a.required : input.fields.some((f) => f.type.endsWith('!')),
+        required:
+          typeof a.required === 'boolean' ? a.required : input.fields.some((f) => f.type.endsWith('!')),
       };
   }
 
@@ -286,7 +308,15 @@ function compileField(
     if (field.pk) obj.pk.push(name);
     if (directive(f, 'unique')) obj.uniques.push({ suffix: `by_${name}`, fields: [name] });
   } else if (structNames.has(t.name)) {
-    field = { kind: 'struct', name, typeName: prefixed(t.name), list: t.list, nonNull: t.nonNull, column, description };
+    field = {
+      kind: 'struct',
+      name,
+      typeName: prefixed(t.name),
+      list: t.list,
+      nonNull: t.nonNull,
+      column,
+      description,
+    };
   } else {
     problems.add(
       catalog,
@@ -353,7 +383,11 @@ function linkRelations(
 
   const addField = (obj: DataObject, field: ObjectField, r: Reference) => {
     if (obj.fields.has(field.name))
-      problems.add(r.catalog, r.node, `relation field ${obj.originalName}.${field.name} clashes with an existing field`);
+      problems.add(
+        r.catalog,
+        r.node,
+        `relation field ${obj.originalName}.${field.name} clashes with an existing field`,
+      );
     else obj.fields.set(field.name, field);
   };
 
@@ -366,7 +400,11 @@ function linkRelations(
       continue;
     }
     if (!r.sourceFields.length || r.sourceFields.length !== r.targetFields.length) {
-      problems.add(r.catalog, r.node, `${label}: source and referenced field lists must be non-empty and equal in length`);
+      problems.add(
+        r.catalog,
+        r.node,
+        `${label}: source and referenced field lists must be non-empty and equal in length`,
+      );
       continue;
     }
     const bad =
@@ -381,7 +419,17 @@ function linkRelations(
 
   for (const r of valid.filter((v) => !v.from.isM2M)) {
     const on = r.sourceFields.map((s, i) => [s, r.targetFields[i]] as [string, string]);
-    addField(r.from, { kind: 'relation', name: r.query ?? r.targetObj.originalName, direction: 'forward', target: r.targetObj.name, on }, r);
+    addField(
+      r.from,
+      {
+        kind: 'relation',
+        name: r.query ?? r.targetObj.originalName,
+        direction: 'forward',
+        target: r.targetObj.name,
+        on,
+      },
+      r,
+    );
     addField(
       r.targetObj,
       {
@@ -396,11 +444,16 @@ function linkRelations(
   }
 
   const junctions = new Map<DataObject, Array<Reference & { targetObj: DataObject }>>();
-  for (const r of valid.filter((v) => v.from.isM2M)) junctions.set(r.from, [...(junctions.get(r.from) ?? []), r]);
+  for (const r of valid.filter((v) => v.from.isM2M))
+    junctions.set(r.from, [...(junctions.get(r.from) ?? []), r]);
   for (const [junction, pair] of junctions) {
     if (pair.length !== 2) {
       const { node, catalog } = located.get(junction.name)!;
-      problems.add(catalog, node, `type ${junction.originalName}: an is_m2m table needs exactly two references (has ${pair.length})`);
+      problems.add(
+        catalog,
+        node,
+        `type ${junction.originalName}: an is_m2m table needs exactly two references (has ${pair.length})`,
+      );
       continue;
     }
     for (const [a, b] of [pair, [pair[1], pair[0]]]) {

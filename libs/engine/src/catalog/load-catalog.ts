@@ -35,12 +35,13 @@ async function readLocal(catalog: CatalogInput): Promise<CatalogDocument[]> {
     throw new Error(`cannot read ${catalog.path}: no such file or directory on this node`);
   });
   if (!info.isDirectory()) return [{ name: catalog.name, sdl: await readFile(catalog.path, 'utf8') }];
-  const files = (await readdir(catalog.path, { recursive: true }))
-    .filter((f) => SDL_FILE.test(f))
-    .sort();
+  const files = (await readdir(catalog.path, { recursive: true })).filter((f) => SDL_FILE.test(f)).sort();
   if (files.length === 0) throw new Error(`directory ${catalog.path} holds no .graphql files`);
   return Promise.all(
-    files.map(async (f) => ({ name: `${catalog.name}/${f}`, sdl: await readFile(join(catalog.path, f), 'utf8') })),
+    files.map(async (f) => ({
+      name: `${catalog.name}/${f}`,
+      sdl: await readFile(join(catalog.path, f), 'utf8'),
+    })),
   );
 }
 

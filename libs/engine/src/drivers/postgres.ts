@@ -15,7 +15,8 @@ export interface PostgresSourceOptions {
 export function substituteEnv(path: string, env: Record<string, string | undefined>): string {
   return path.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
     const value = env[name];
-    if (value === undefined) throw new EngineError('DATA_SOURCE_UNAVAILABLE', `environment variable ${name} is not set`);
+    if (value === undefined)
+      throw new EngineError('DATA_SOURCE_UNAVAILABLE', `environment variable ${name} is not set`);
     return value;
   });
 }
@@ -74,12 +75,19 @@ export class PostgresSource {
   private mapError(err: unknown): EngineError {
     const code = (err as { code?: string }).code ?? '';
     const message = (err as Error).message ?? String(err);
-    if (code === '57014') return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name}: statement timeout`);
+    if (code === '57014')
+      return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name}: statement timeout`);
     if (DATA_ERROR_CLASSES.has(code.slice(0, 2)))
       return new EngineError('BAD_USER_INPUT', `data source ${this.name} rejected a value: ${message}`);
     if (!code || CONNECTION_CLASSES.has(code.slice(0, 2)) || CONNECTION_CLASSES.has(code.slice(0, 3)))
-      return new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${this.name} is unavailable: ${describeConnectError(err)}`);
-    return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name} failed to run the query (SQLSTATE ${code})`);
+      return new EngineError(
+        'DATA_SOURCE_UNAVAILABLE',
+        `data source ${this.name} is unavailable: ${describeConnectError(err)}`,
+      );
+    return new EngineError(
+      'DATA_SOURCE_ERROR',
+      `data source ${this.name} failed to run the query (SQLSTATE ${code})`,
+    );
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,15 @@ import { Lru } from './lru.js';
 type PlanNode =
   | { key: string; kind: 'const'; json: string }
   | { key: string; kind: 'object'; children: PlanNode[] }
-  | { key: string; kind: 'sql'; source: string; sql: string; params: unknown[]; path: string[]; nodes: FieldNode[] }
+  | {
+      key: string;
+      kind: 'sql';
+      source: string;
+      sql: string;
+      params: unknown[];
+      path: string[];
+      nodes: FieldNode[];
+    }
   | { key: string; kind: 'error'; error: GraphQLError }
   | { key: string; kind: 'introspection' };
 
@@ -86,7 +94,9 @@ export class Executor {
         ),
       ]);
     if (operation.operation !== 'query')
-      return errorsOnly([new GraphQLError(`${operation.operation} operations are not served yet`, { nodes: operation })]);
+      return errorsOnly([
+        new GraphQLError(`${operation.operation} operations are not served yet`, { nodes: operation }),
+      ]);
 
     const variables = req.variables ?? {};
     const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
@@ -108,7 +118,8 @@ export class Executor {
     const fragments: Record<string, FragmentDefinitionNode> = {};
     try {
       const document = parse(new Source(query, 'request'));
-      for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+      for (const def of document.definitions)
+        if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
       let errors: readonly GraphQLError[] = validate(this.generated.schema, document, specifiedRules);
       if (!errors.length) errors = this.checkDepth(document, fragments);
       prepared = {
@@ -128,7 +139,10 @@ export class Executor {
     return prepared;
   }
 
-  private checkDepth(document: DocumentNode, fragments: Record<string, FragmentDefinitionNode>): GraphQLError[] {
+  private checkDepth(
+    document: DocumentNode,
+    fragments: Record<string, FragmentDefinitionNode>,
+  ): GraphQLError[] {
     const errors: GraphQLError[] = [];
     const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
       let max = 0;
@@ -150,13 +164,21 @@ export class Executor {
       const depth = depthOf(def.selectionSet, new Set());
       if (depth > this.opts.maxDepth)
         errors.push(
-          new GraphQLError(`query depth ${depth} exceeds the maximum depth ${this.opts.maxDepth} (MAX_DEPTH)`, { nodes: def }),
+          new GraphQLError(
+            `query depth ${depth} exceeds the maximum depth ${this.opts.maxDepth} (MAX_DEPTH)`,
+            { nodes: def },
+          ),
         );
     }
     return errors;
   }
 
-  private planObject(scope: SelectionScope, typeName: string, groups: FieldGroups, path: string[]): PlanNode[] {
+  private planObject(
+    scope: SelectionScope,
+    typeName: string,
+    groups: FieldGroups,
+    path: string[],
+  ): PlanNode[] {
     const fields = this.generated.roots.get(typeName);
     const out: PlanNode[] = [];
     for (const [key, nodes] of groups) {
@@ -175,7 +197,10 @@ export class Executor {
         continue;
       }
       if (rf.kind === 'module') {
-        const children = this.planObject(scope, rf.typeName, subFields(scope, rf.typeName, nodes), [...path, key]);
+        const children = this.planObject(scope, rf.typeName, subFields(scope, rf.typeName, nodes), [
+          ...path,
+          key,
+        ]);
         out.push({ key, kind: 'object', children });
         continue;
       }
@@ -185,7 +210,15 @@ export class Executor {
           rf.kind === 'select'
             ? builder.rootList(rf.object, nodes[0], nodes, typeName)
             : builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName);
-        out.push({ key, kind: 'sql', source: rf.object.source, sql, params: builder.params.values, path: [...path, key], nodes });
+        out.push({
+          key,
+          kind: 'sql',
+          source: rf.object.source,
+          sql,
+          params: builder.params.values,
+          path: [...path, key],
+          nodes,
+        });
       } catch (err) {
         out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
       }
@@ -194,12 +227,21 @@ export class Executor {
   }
 
   private fieldError(err: unknown, nodes: readonly FieldNode[], path: string[]): GraphQLError {
-    if (err instanceof EngineError) return new GraphQLError(err.message, { nodes, path, extensions: { code: err.code } });
-    this.opts.logger?.error({ err: (err as Error).message, stack: (err as Error).stack, path }, 'query failed');
+    if (err instanceof EngineError)
+      return new GraphQLError(err.message, { nodes, path, extensions: { code: err.code } });
+    this.opts.logger?.error(
+      { err: (err as Error).message, stack: (err as Error).stack, path },
+      'query failed',
+    );
     return new GraphQLError('internal error', { nodes, path, extensions: { code: 'INTERNAL_ERROR' } });
   }
 
-  private async run(plan: PlanNode[], document: DocumentNode, req: QueryRequest, introspect: boolean): Promise<QueryResponse> {
+  private async run(
+    plan: PlanNode[],
+    document: DocumentNode,
+    req: QueryRequest,
+    introspect: boolean,
+  ): Promise<QueryResponse> {
     const errors: GraphQLError[] = [];
     const values = new Map<PlanNode, string>();
     const pending: Array<Promise<void>> = [];
@@ -221,7 +263,9 @@ export class Executor {
         rootValue: {},
         // Data fields are served by SQL; here only the introspection fields resolve.
         fieldResolver: (source, args, ctx, info) =>
-          info.parentType === this.generated.schema.getQueryType() ? null : defaultFieldResolver(source, args, ctx, info),
+          info.parentType === this.generated.schema.getQueryType()
+            ? null
+            : defaultFieldResolver(source, args, ctx, info),
       });
       introspection = (result.data ?? {}) as Record<string, unknown>;
       if (result.errors) errors.push(...result.errors);
@@ -251,7 +295,11 @@ export class Executor {
   }
 }
 
-function writeObject(nodes: PlanNode[], values: Map<PlanNode, string>, introspection?: Record<string, unknown>): string {
+function writeObject(
+  nodes: PlanNode[],
+  values: Map<PlanNode, string>,
+  introspection?: Record<string, unknown>,
+): string {
   const parts: string[] = [];
   for (const n of nodes) {
     let v: string;

@@ -38,7 +38,13 @@ export class QueryBuilder {
   }
 
   /** `_by_pk` / `_by_<unique>`: one object or no row (null). */
-  rootOne(obj: DataObject, keys: string[], node: FieldNode, nodes: readonly FieldNode[], parentType: string): string {
+  rootOne(
+    obj: DataObject,
+    keys: string[],
+    node: FieldNode,
+    nodes: readonly FieldNode[],
+    parentType: string,
+  ): string {
     const args = this.argsOf(parentType, node);
     const alias = this.alias();
     const conds = keys.map((k) => `${this.column(obj, alias, k)} = ${this.params.add(args[k])}`);
@@ -64,8 +70,10 @@ export class QueryBuilder {
     if (obj.table && !obj.sql) return `${quoteTable(obj.table)} AS ${alias}`;
     if (obj.args?.required && !viewArgs)
       throw new EngineError('BAD_USER_INPUT', `${obj.name} is a parameterised view: pass args`);
-    const sql = (obj.sql ?? '').replace(/\[(\$?)([A-Za-z_][A-Za-z0-9_.]*)\]/g, (_m, dollar: string, name: string) =>
-      dollar ? this.params.add(viewArgs?.[name] ?? null) : quoteTable(name),
+    const sql = (obj.sql ?? '').replace(
+      /\[(\$?)([A-Za-z_][A-Za-z0-9_.]*)\]/g,
+      (_m, dollar: string, name: string) =>
+        dollar ? this.params.add(viewArgs?.[name] ?? null) : quoteTable(name),
     );
     return `(${sql}) AS ${alias}`;
   }
@@ -73,9 +81,11 @@ export class QueryBuilder {
   /** SQL expression of a scalar field (a column or an `@sql` expression over other fields). */
   column(obj: DataObject, alias: string, name: string, seen: Set<string> = new Set()): string {
     const f = obj.fields.get(name);
-    if (!f || f.kind !== 'scalar') throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+    if (!f || f.kind !== 'scalar')
+      throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
     if (!f.sql) return `${alias}.${quoteIdent(f.column!)}`;
-    if (seen.has(name)) throw new EngineError('BAD_USER_INPUT', `@sql of ${obj.name}.${name} refers to itself`);
+    if (seen.has(name))
+      throw new EngineError('BAD_USER_INPUT', `@sql of ${obj.name}.${name} refers to itself`);
     seen.add(name);
     const expr = f.sql.replace(/\[([A-Za-z_][A-Za-z0-9_]*)\]/g, (_m, ref: string) => {
       const target = obj.fields.get(ref);
@@ -149,15 +159,24 @@ export class QueryBuilder {
   }
 
   /** Join condition of a relation from `alias` (of obj) to `target` rows under `talias`. */
-  private joinCond(obj: DataObject, alias: string, f: RelationField, talias: string): { from: string; where: string } {
+  private joinCond(
+    obj: DataObject,
+    alias: string,
+    f: RelationField,
+    talias: string,
+  ): { from: string; where: string } {
     const target = this.catalog.objects.get(f.target)!;
     if (f.direction !== 'm2m') {
-      const where = f.on.map(([a, b]) => `${this.column(target, talias, b)} = ${this.column(obj, alias, a)}`).join(' AND ');
+      const where = f.on
+        .map(([a, b]) => `${this.column(target, talias, b)} = ${this.column(obj, alias, a)}`)
+        .join(' AND ');
       return { from: this.from(target, talias), where };
     }
     const junction = this.catalog.objects.get(f.junction!)!;
     const jalias = this.alias();
-    const joinOn = f.junctionOn!.map(([j, t]) => `${this.column(target, talias, t)} = ${this.column(junction, jalias, j)}`);
+    const joinOn = f.junctionOn!.map(
+      ([j, t]) => `${this.column(target, talias, t)} = ${this.column(junction, jalias, j)}`,
+    );
     const where = f.on.map(([a, j]) => `${this.column(junction, jalias, j)} = ${this.column(obj, alias, a)}`);
     return {
       from: `${this.from(target, talias)} JOIN ${this.from(junction, jalias)} ON ${joinOn.join(' AND ')}`,
@@ -165,7 +184,12 @@ export class QueryBuilder {
     };
   }
 
-  private relationExpr(obj: DataObject, alias: string, f: RelationField, nodes: readonly FieldNode[]): string {
+  private relationExpr(
+    obj: DataObject,
+    alias: string,
+    f: RelationField,
+    nodes: readonly FieldNode[],
+  ): string {
     const target = this.catalog.objects.get(f.target)!;
     const args = this.argsOf(obj.name, nodes[0]);
     const talias = this.alias();
@@ -203,7 +227,11 @@ export class QueryBuilder {
     extraWhere: string[],
     from?: string,
   ): string {
-    const where = [...extraWhere, ...this.filterList(obj, alias, args.filter), ...this.innerConds(obj, alias, groups)];
+    const where = [
+      ...extraWhere,
+      ...this.filterList(obj, alias, args.filter),
+      ...this.innerConds(obj, alias, groups),
+    ];
     const order = this.orderTerms(obj, alias, args.order_by);
     const limit = this.paging('limit', args.limit);
     const offset = this.paging('offset', args.offset);
@@ -263,7 +291,10 @@ export class QueryBuilder {
       .filter((v): v is string => typeof v === 'string')
       .map((name) => {
         if (obj.fields.get(name)?.kind !== 'scalar')
-          throw new EngineError('BAD_USER_INPUT', `distinct_on: "${name}" is not a scalar field of ${obj.name}`);
+          throw new EngineError(
+            'BAD_USER_INPUT',
+            `distinct_on: "${name}" is not a scalar field of ${obj.name}`,
+          );
         return this.column(obj, alias, name);
       });
   }
@@ -297,7 +328,10 @@ export class QueryBuilder {
   }
 
   private orderTerms(obj: DataObject, alias: string, value: unknown): OrderTerm[] {
-    return this.orderSpecs(obj, value).map((s) => ({ expr: this.orderPathExpr(obj, alias, s.path), desc: s.desc }));
+    return this.orderSpecs(obj, value).map((s) => ({
+      expr: this.orderPathExpr(obj, alias, s.path),
+      desc: s.desc,
+    }));
   }
 
   /** A scalar at the end of a dotted path through forward relations, as a scalar subquery. */
@@ -319,7 +353,9 @@ export class QueryBuilder {
     for (const [key, value] of Object.entries(filter as Args)) {
       if (value === undefined || value === null) continue;
       if (key === '_and' || key === '_or') {
-        const parts = (value as unknown[]).map((v) => this.filterExpr(obj, alias, v)).filter((p) => p !== 'TRUE');
+        const parts = (value as unknown[])
+          .map((v) => this.filterExpr(obj, alias, v))
+          .filter((p) => p !== 'TRUE');
         if (parts.length) conds.push(`(${parts.join(key === '_and' ? ' AND ' : ' OR ')})`);
         continue;
       }
@@ -349,7 +385,13 @@ export class QueryBuilder {
         continue;
       }
       if (value === null) continue;
-      conds.push(f.list ? this.listOp(expr, op, value) : f.scalar === 'JSON' ? this.jsonOp(expr, op, value) : this.valueOp(expr, op, value));
+      conds.push(
+        f.list
+          ? this.listOp(expr, op, value)
+          : f.scalar === 'JSON'
+            ? this.jsonOp(expr, op, value)
+            : this.valueOp(expr, op, value),
+      );
     }
     return conds;
   }
@@ -417,7 +459,11 @@ export class QueryBuilder {
       const talias = this.alias();
       const join = this.joinCond(obj, alias, f, talias);
       const inner = cond.length ? cond : [];
-      return { talias, sql: (c: string[]) => `EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...c].join(' AND ')})`, inner };
+      return {
+        talias,
+        sql: (c: string[]) => `EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...c].join(' AND ')})`,
+        inner,
+      };
     };
     if (f.direction === 'forward') {
       const e = exists([]);
@@ -443,6 +489,7 @@ function orderSql(t: OrderTerm): string {
 
 /** json_build_object takes at most 100 arguments; wider objects go through row_to_json. */
 function buildObject(pairs: Array<[string, string]>): string {
-  if (pairs.length <= 50) return `json_build_object(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`;
+  if (pairs.length <= 50)
+    return `json_build_object(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`;
   return `(SELECT row_to_json(_r) FROM (SELECT ${pairs.map(([k, v]) => `${v} AS ${quoteIdent(k)}`).join(', ')}) AS _r)`;
 }

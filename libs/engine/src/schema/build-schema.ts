@@ -83,7 +83,8 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
   const out: string[] = [];
   const listFilterTargets = new Set<string>();
   for (const o of catalog.objects.values())
-    for (const f of o.fields.values()) if (f.kind === 'relation' && f.direction !== 'forward') listFilterTargets.add(f.target);
+    for (const f of o.fields.values())
+      if (f.kind === 'relation' && f.direction !== 'forward') listFilterTargets.add(f.target);
 
   for (const [name, text] of Object.entries(SCALAR_DOCS)) out.push(`"""\n${text}\n"""\nscalar ${name}\n`);
   out.push(
@@ -119,7 +120,9 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
       else if (rf.kind === 'select') {
         const o = rf.object;
         const viewArgs = o.args ? `    args: ${o.args.typeName}${o.args.required ? '!' : ''}\n` : '';
-        lines.push(`  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): [${o.name}]`);
+        lines.push(
+          `  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): [${o.name}]`,
+        );
       } else {
         const o = rf.object;
         const keyArgs = rf.keys.map((k) => {
@@ -155,7 +158,8 @@ function moduleRoots(catalog: CompiledCatalog): Map<string, Map<string, RootFiel
     const fields = ensure(o.module);
     fields.set(o.queryName, { kind: 'select', object: o });
     if (o.pk.length) fields.set(`${o.queryName}_by_pk`, { kind: 'select_one', object: o, keys: o.pk });
-    for (const u of o.uniques) fields.set(`${o.queryName}_${u.suffix}`, { kind: 'select_one', object: o, keys: u.fields });
+    for (const u of o.uniques)
+      fields.set(`${o.queryName}_${u.suffix}`, { kind: 'select_one', object: o, keys: u.fields });
   }
   return roots;
 }

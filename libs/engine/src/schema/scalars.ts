@@ -1,4 +1,11 @@
-import { GraphQLError, type GraphQLSchema, GraphQLScalarType, Kind, type ValueNode, valueFromASTUntyped } from 'graphql';
+import {
+  GraphQLError,
+  type GraphQLSchema,
+  GraphQLScalarType,
+  Kind,
+  type ValueNode,
+  valueFromASTUntyped,
+} from 'graphql';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const TIME = /^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
@@ -26,7 +33,8 @@ const CHECKS: Record<string, Check> = {
   Timestamp: stringMatching('Timestamp', TIMESTAMP, '2025-03-15T09:00:00Z'),
   DateTime: stringMatching('DateTime', TIMESTAMP, '2025-03-15T09:00:00'),
   Interval: (value) => {
-    if (typeof value !== 'string' || value.length > 100) throw new GraphQLError('Interval expects a string like "1 day"');
+    if (typeof value !== 'string' || value.length > 100)
+      throw new GraphQLError('Interval expects a string like "1 day"');
     return value;
   },
 };

@@ -1,0 +1,10 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { QueryController } from './query.controller.js';
+
+/** The work node's data API; the engine itself is attached by `EngineApplier` in the cluster module. */
+@Module({})
+export class DataApiModule {
+  static forRoot(): DynamicModule {
+    return { module: DataApiModule, controllers: [QueryController] };
+  }
+}

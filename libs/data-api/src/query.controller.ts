@@ -1,0 +1,49 @@
+import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SchemaSyncService } from '@app/cluster';
+import type { Engine, QueryRequest, QueryResponse } from '@app/engine';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function problem(status: number, message: string, code: string): QueryResponse {
+  return { status, body: JSON.stringify({ errors: [{ message, extensions: { code } }] }) };
+}
+
+/**
+ * The data API (SPEC §4, §10): `POST /query`, `GET /query?query=…` and the `/graphql` alias.
+ * The body the engine returns is the JSON PostgreSQL built; it is sent as it is.
+ */
+@Controller()
+export class QueryController {
+  constructor(@Inject(SchemaSyncService) private readonly sync: SchemaSyncService) {}
+
+  @Post(['query', 'graphql'])
+  async post(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const body = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return send(reply, problem(400, 'the body must be a JSON object {"query": "…"}', 'BAD_REQUEST'));
+    await this.answer(reply, body as QueryRequest);
+  }
+
+  @Get(['query', 'graphql'])
+  async get(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const q = req.query as Record<string, string | undefined>;
+    let variables: QueryRequest['variables'];
+    try {
+      variables = q.variables ? (JSON.parse(q.variables) as QueryRequest['variables']) : undefined;
+    } catch {
+      return send(reply, problem(400, 'the variables parameter is not valid JSON', 'BAD_REQUEST'));
+    }
+    await this.answer(reply, { query: q.query ?? '', variables, operationName: q.operationName });
+  }
+
+  private async answer(reply: FastifyReply, request: QueryRequest): Promise<void> {
+    const engine = this.sync.current?.payload as Engine | undefined;
+    if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
+    send(reply, await engine.execute(request));
+  }
+}
+
+function send(reply: FastifyReply, res: QueryResponse): void {
+  void reply.status(res.status).header('content-type', JSON_TYPE).send(res.body);
+}
