@@ -67,6 +67,16 @@ function checkName(what: string, name: string): void {
   }
 }
 
+/** '' = no prefix (Hugr's default); otherwise no leading `_` (generated names would start with `__`). */
+function checkPrefix(prefix: string | undefined): void {
+  if (prefix === undefined || prefix === '') return;
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(prefix))
+    throw new AdminError(
+      'BAD_USER_INPUT',
+      `prefix "${prefix}" must start with a letter and use letters, digits and _ (max 64), or be empty`,
+    );
+}
+
 function checkType(type: string): void {
   if (!TYPES.includes(type))
     throw new AdminError('BAD_USER_INPUT', `unknown data source type "${type}" (one of ${TYPES.join(', ')})`);
@@ -103,7 +113,7 @@ export class DataSourcesService {
   async create(input: DataSourceInput): Promise<DataSource> {
     checkName('data source name', input.name);
     checkType(input.type);
-    if (input.prefix !== undefined) checkName('prefix', input.prefix);
+    checkPrefix(input.prefix);
     await this.changes.apply(`create data source ${input.name}`, async (m) => {
       if (await m.getRepository(DataSourceEntity).existsBy({ name: input.name })) {
         throw new AdminError('CONFLICT', `data source "${input.name}" already exists`);
@@ -128,7 +138,7 @@ export class DataSourcesService {
 
   async update(name: string, input: DataSourceUpdateInput): Promise<DataSource> {
     if (input.type !== undefined) checkType(input.type);
-    if (input.prefix !== undefined) checkName('prefix', input.prefix);
+    checkPrefix(input.prefix);
     await this.changes.apply(`update data source ${name}`, async (m) => {
       await this.mustExist(m, name);
       const { catalogs, ...fields } = input;

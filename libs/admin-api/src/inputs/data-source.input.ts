@@ -16,7 +16,11 @@ export class CatalogSourceInput {
 export class DataSourceInput {
   @Field() name: string;
   @Field() type: string;
-  @Field({ nullable: true, description: 'Defaults to the name.' }) prefix?: string;
+  @Field({
+    nullable: true,
+    description: "Prefix of generated type names; defaults to the name, '' for none.",
+  })
+  prefix?: string;
   @Field({ nullable: true }) asModule?: boolean;
   @Field() path: string;
   @Field({ nullable: true }) readOnly?: boolean;
