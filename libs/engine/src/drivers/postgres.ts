@@ -25,9 +25,18 @@ export function substituteEnv(path: string, env: Record<string, string | undefin
 const DATA_ERROR_CLASSES = new Set(['22', '23']);
 const CONNECTION_CLASSES = new Set(['08', '53', '57P']);
 
+/**
+ * Statements seen twice are prepared (named) so PostgreSQL parses and plans them once per
+ * connection; the cap bounds what a stream of ever-new queries can leave on the server.
+ */
+const MAX_PREPARED = 500;
+
 /** A bounded `pg` pool for one `postgres` data source. */
 export class PostgresSource {
   private readonly pool: pg.Pool;
+  /** SQL text → statement name once prepared; null = seen once. */
+  private readonly seen = new Map<string, string | null>();
+  private prepared = 0;
 
   constructor(private readonly opts: PostgresSourceOptions) {
     const options = ['-c TimeZone=UTC', ...(opts.readOnly ? ['-c default_transaction_read_only=on'] : [])];
@@ -64,12 +73,27 @@ export class PostgresSource {
   async queryText(sql: string, params: readonly unknown[]): Promise<string | null> {
     this.opts.onStatement?.({ source: this.opts.name, sql, params });
     try {
-      const res = await this.pool.query({ text: sql, values: params as unknown[], rowMode: 'array' });
+      const name = this.statementName(sql);
+      const res = await this.pool.query({ name, text: sql, values: params as unknown[], rowMode: 'array' });
       const row = res.rows[0] as unknown[] | undefined;
       return row ? (row[0] as string | null) : null;
     } catch (err) {
       throw this.mapError(err);
     }
+  }
+
+  private statementName(sql: string): string | undefined {
+    const known = this.seen.get(sql);
+    if (known) return known;
+    if (this.seen.size >= MAX_PREPARED * 4) return undefined;
+    if (known === undefined) {
+      this.seen.set(sql, null);
+      return undefined;
+    }
+    if (this.prepared >= MAX_PREPARED) return undefined;
+    const name = `muninn_${++this.prepared}`;
+    this.seen.set(sql, name);
+    return name;
   }
 
   private mapError(err: unknown): EngineError {
