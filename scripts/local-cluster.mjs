@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: a local cluster on loopback — management (owning the embedded core DB) and two
-// work nodes that reach that store through management's loopback PostgreSQL socket.
+// work nodes that reach that store through management's loopback PostgreSQL socket — plus the
+// demo shop database (PGlite, served by this process) registered as data source `shop`.
 // Needs only Node and npm. Ctrl-C stops everything cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,6 +9,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureShopSource, openShopDb, shopStatus } from './demo/shop.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const home = resolve(process.env.MUNINN_HOME ?? join(root, '.muninn'));
@@ -40,6 +42,20 @@ async function waitReady(url, what, child, deadlineMs = 120_000) {
   throw new Error(`${what} not ready within ${deadlineMs / 1000} s; see ${logs}`);
 }
 
+/** Each node's load status of `shop` once every node has reported (at most ~10 s). */
+async function shopOnNodes(management, adminKey, count) {
+  let status;
+  for (let i = 0; i < 40; i++) {
+    status = await shopStatus({ management, adminKey }).catch(() => undefined);
+    if (status?.nodes.length >= count && status.nodes.every((n) => n.loaded || n.error)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (!status?.nodes.length) return 'no node has reported yet';
+  return status.nodes
+    .map((n) => `${n.node} ${n.loaded ? 'loaded' : 'NOT loaded'}${n.error ? ` (${n.error})` : ''}`)
+    .join(', ');
+}
+
 /** Secrets survive restarts so bookmarked keys keep working; they live in .muninn/ (git-ignored). */
 function localSecrets() {
   const file = join(home, 'local-cluster.json');
@@ -53,6 +69,7 @@ function localSecrets() {
 }
 
 const children = [];
+let shopDb;
 function start(name, entry, env) {
   const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, entry)], {
@@ -70,7 +87,7 @@ let stopping = false;
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  say('\nstopping: work nodes first, then management…');
+  say('\nstopping: work nodes first, then management, then the demo database…');
   for (const group of [
     children.filter((c) => c.name !== 'management'),
     children.filter((c) => c.name === 'management'),
@@ -90,6 +107,10 @@ async function stopAll(code) {
           }),
       ),
     );
+  }
+  if (shopDb) {
+    await shopDb.close().catch((err) => say(`  demo database: ${err.message}`));
+    say('  demo database stopped');
   }
   process.exit(code);
 }
@@ -123,6 +144,11 @@ const mgmt = start('management', 'dist/apps/management/apps/management/src/main.
 });
 try {
   await waitReady(management, 'management', mgmt);
+  const demoDir = join(home, 'demo-db');
+  say(`starting the demo shop database (PGlite in ${demoDir})…`);
+  shopDb = await openShopDb(demoDir);
+  say(`  ${shopDb.seeded ? 'created from scripts/demo/shop.sql' : 'existing data'}; serving ${shopDb.url}`);
+  await ensureShopSource({ management, adminKey, url: shopDb.url, say });
   const workers = [];
   for (const [i, preferred] of [15001, 15002].entries()) {
     const port = await freePort(preferred);
@@ -144,10 +170,12 @@ try {
     workers.push({ name, url, child });
   }
   await Promise.all(workers.map((w) => waitReady(w.url, w.name, w.child)));
+  say(`  data source shop on the work nodes: ${await shopOnNodes(management, adminKey, workers.length)}`);
   say('');
   say('Muninn local cluster is up.');
   say(`  management API + Apollo Sandbox  ${management}/graphql`);
-  for (const w of workers) say(`  ${w.name.padEnd(32)}${w.url}  (probes: ${w.url}/health)`);
+  for (const w of workers) say(`  ${w.name.padEnd(33)}${w.url}  (probes: ${w.url}/health)`);
+  say(`  demo shop database (PGlite)      ${shopDb.url}`);
   say(`  admin key (x-hugr-secret-key)    ${adminKey}`);
   say(`  logs                             ${logs}`);
   say('');
@@ -157,6 +185,11 @@ try {
   say(
     `       -d '{"query":"{ nodes { name status schemaVersion } cluster { schemaVersion healthyNodeCount } }"}'`,
   );
+  say(`query the demo shop on a work node:`);
+  say(
+    `  curl -s ${workers[0].url}/query -H 'x-hugr-secret-key: ${adminKey}' -H 'content-type: application/json' \\`,
+  );
+  say(`       -d '{"query":"{ shop { customers(limit: 3) { id name orders { id total } } } }"}'`);
   say('Press Ctrl-C to stop.');
   for (const { name, child } of children) {
     child.once('exit', (code) => {
