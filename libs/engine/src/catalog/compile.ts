@@ -36,7 +36,6 @@ interface Located<T> {
   catalog: string;
 }
 
-/** Type-level directives Muninn understands now; others are accepted and ignored (later tiers). */
 const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 
 class Problems {
@@ -211,7 +210,7 @@ function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems:
     located.set(obj.name, def);
     objects.push(obj);
   }
-  linkRelations(objects, located, prefixed, problems);
+  linkRelations(objects, located, problems);
   return { name: spec.name, type: spec.type, readOnly: spec.readOnly, objects, structs, inputs };
 }
 
@@ -344,7 +343,6 @@ interface Reference {
 function linkRelations(
   objects: DataObject[],
   located: Map<string, Located<ObjectTypeDefinitionNode>>,
-  prefixed: (n: string) => string,
   problems: Problems,
 ): void {
   const byOriginal = new Map(objects.map((o) => [o.originalName, o]));
@@ -473,5 +471,4 @@ function linkRelations(
       );
     }
   }
-  void prefixed;
 }

@@ -4,7 +4,6 @@ import {
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
-  type OperationDefinitionNode,
   type SelectionSetNode,
   Source,
   defaultFieldResolver,
@@ -334,5 +333,3 @@ function withCode(err: GraphQLError, code: string): GraphQLError {
 function errorsOnly(errors: readonly GraphQLError[]): QueryResponse {
   return { status: 200, body: JSON.stringify({ errors: errors.map((e) => e.toJSON()) }) };
 }
-
-export type { OperationDefinitionNode };

@@ -455,28 +455,21 @@ export class QueryBuilder {
 
   private relationFilter(obj: DataObject, alias: string, f: RelationField, value: Args): string[] {
     const target = this.catalog.objects.get(f.target)!;
-    const exists = (cond: string[]) => {
+    /** EXISTS over the related rows of this row that satisfy `cond` (built against the target alias). */
+    const exists = (cond: (talias: string) => string[]) => {
       const talias = this.alias();
       const join = this.joinCond(obj, alias, f, talias);
-      const inner = cond.length ? cond : [];
-      return {
-        talias,
-        sql: (c: string[]) => `EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...c].join(' AND ')})`,
-        inner,
-      };
+      return `EXISTS (SELECT 1 FROM ${join.from} WHERE ${[join.where, ...cond(talias)].join(' AND ')})`;
     };
-    if (f.direction === 'forward') {
-      const e = exists([]);
-      return [e.sql(this.filterList(target, e.talias, value))];
-    }
+    if (f.direction === 'forward') return [exists((t) => this.filterList(target, t, value))];
     const conds: string[] = [];
     for (const [op, sub] of Object.entries(value)) {
       if (sub === undefined || sub === null) continue;
-      const e = exists([]);
-      const c = this.filterExpr(target, e.talias, sub);
-      if (op === 'any_of') conds.push(e.sql([c]));
-      else if (op === 'none_of') conds.push(`NOT ${e.sql([c])}`);
-      else if (op === 'all_of') conds.push(`NOT ${e.sql([`NOT coalesce(${c}, false)`])}`);
+      const match = (t: string) => this.filterExpr(target, t, sub);
+      if (op === 'any_of') conds.push(exists((t) => [match(t)]));
+      else if (op === 'none_of') conds.push(`NOT ${exists((t) => [match(t)])}`);
+      // all_of: no related row fails the condition (a NULL result counts as failing).
+      else if (op === 'all_of') conds.push(`NOT ${exists((t) => [`NOT coalesce(${match(t)}, false)`])}`);
       else throw new EngineError('BAD_USER_INPUT', `unknown relation filter operator "${op}"`);
     }
     return conds;

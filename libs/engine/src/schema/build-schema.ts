@@ -105,7 +105,7 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
       out.push(`input ${input.name} {\n${input.fields.map((f) => `  ${f.name}: ${f.type}`).join('\n')}\n}\n`);
 
   for (const o of catalog.objects.values()) {
-    out.push(objectType(o, catalog, defaultLimit), filterType(o, catalog));
+    out.push(objectType(o, defaultLimit), filterType(o, catalog));
     if (listFilterTargets.has(o.name))
       out.push(
         `input ${o.name}_list_filter {\n  all_of: ${o.name}_filter\n  any_of: ${o.name}_filter\n  none_of: ${o.name}_filter\n}\n`,
@@ -169,22 +169,20 @@ function structType(s: StructType): string {
   return `${s.description ? doc(s.description, '') : ''}type ${s.name} {\n${fields.join('\n')}\n}\n`;
 }
 
-function relationType(o: DataObject, f: RelationField, defaultLimit: number): string {
+function relationType(f: RelationField, defaultLimit: number): string {
   if (f.direction === 'forward')
     return `  ${f.name}(\n${doc('Apply inner join to reference record', '    ')}    inner: Boolean\n  ): ${f.target}`;
-  void o;
   return `  ${f.name}(\n${LIST_ARGS(`${f.target}_filter`, defaultLimit)}\n${NESTED_ARGS}\n  ): [${f.target}]`;
 }
 
-function objectType(o: DataObject, catalog: CompiledCatalog, defaultLimit: number): string {
+function objectType(o: DataObject, defaultLimit: number): string {
   const lines: string[] = [];
   for (const f of o.fields.values()) {
     const desc = f.description ? doc(f.description) : '';
     if (f.kind === 'scalar') lines.push(`${desc}  ${f.name}: ${gqlType(f.scalar, f.list, f.nonNull)}`);
     else if (f.kind === 'struct') lines.push(`${desc}  ${f.name}: ${gqlType(f.typeName, f.list, f.nonNull)}`);
-    else lines.push(desc + relationType(o, f, defaultLimit));
+    else lines.push(desc + relationType(f, defaultLimit));
   }
-  void catalog;
   return `${o.description ? doc(o.description, '') : ''}type ${o.name} {\n${lines.join('\n')}\n}\n`;
 }
 
