@@ -143,17 +143,25 @@ export class MuninnTarget {
     await this.waitReady(this.management, this.managementUrl);
 
     progress(`muninn: starting work node on ${wPort}`);
-    this.worker = new Child('muninn worker', process.execPath, [this.entry.worker], {
-      env: {
-        ...common,
-        BIND: `127.0.0.1:${wPort}`,
-        CLUSTER_MANAGEMENT_URL: this.managementUrl,
-        CLUSTER_NODE_NAME: 'bench-worker',
-        CLUSTER_NODE_URL: this.workerUrl,
-        DRAIN_DELAY: '0',
-        DATA_SOURCE_POOL_SIZE: String(POOL_SIZE), // the default, stated so that all servers visibly match
+    this.worker = new Child(
+      'muninn worker',
+      process.execPath,
+      [
+        ...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []),
+        this.entry.worker,
+      ],
+      {
+        env: {
+          ...common,
+          BIND: `127.0.0.1:${wPort}`,
+          CLUSTER_MANAGEMENT_URL: this.managementUrl,
+          CLUSTER_NODE_NAME: 'bench-worker',
+          CLUSTER_NODE_URL: this.workerUrl,
+          DRAIN_DELAY: '0',
+          DATA_SOURCE_POOL_SIZE: String(POOL_SIZE), // the default, stated so that all servers visibly match
+        },
       },
-    }).start();
+    ).start();
     await this.waitReady(this.worker, this.workerUrl);
 
     progress(`muninn: creating and loading data source "bench"`);

@@ -14,11 +14,16 @@ export const REDACTED_PATHS = [
 
 const QUIET_PATHS = /^\/(health|metrics)(\/|$)|^\/cluster\/v1\/health$/;
 
+/** Levels at which request lines (written at `info`) can appear. */
+const REQUEST_LINE_LEVELS = new Set<LogConfig['level']>(['trace', 'debug', 'info']);
+
 /** JSON lines (pino) with request id and node name; `text` format pretty-prints for humans. */
 export function loggerModule(log: LogConfig, nodeName: string): DynamicModule {
   return LoggerModule.forRoot({
     // nestjs-pino's default route pattern does not reach Fastify's middleware layer; this one does.
-    forRoutes: [{ path: '*', method: RequestMethod.ALL }],
+    // Above `info` no request line is ever written, so the per-request logger (a child logger
+    // holding the serialized request, async-context tracking) is not installed at all.
+    forRoutes: REQUEST_LINE_LEVELS.has(log.level) ? [{ path: '*', method: RequestMethod.ALL }] : [],
     pinoHttp: {
       level: log.level,
       base: { node: nodeName },
