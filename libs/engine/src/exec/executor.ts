@@ -208,7 +208,9 @@ export class Executor {
         const sql =
           rf.kind === 'select'
             ? builder.rootList(rf.object, nodes[0], nodes, typeName)
-            : builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName);
+            : rf.kind === 'select_one'
+              ? builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName)
+              : builder.rootAggregate(rf.object, nodes, typeName, rf.kind === 'bucket');
         out.push({
           key,
           kind: 'sql',

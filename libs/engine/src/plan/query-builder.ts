@@ -5,13 +5,19 @@ import type {
   ObjectField,
   RelationField,
   ScalarField,
+  ScalarName,
   StructType,
 } from '../catalog/model.js';
+import { TIME_SCALARS } from '../schema/build-schema.js';
 import { EngineError } from '../errors.js';
 import { type FieldGroups, type SelectionScope, subFields } from './selection.js';
-import { Params, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
+import { Params, buildObject, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
+import { AggregateBuilder } from './aggregate-builder.js';
 
-type Args = Record<string, unknown>;
+export type Args = Record<string, unknown>;
+
+/** TimeExtract values whose PostgreSQL `date_part` unit is spelled differently. */
+const EXTRACT_UNITS: Record<string, string> = { iso_dow: 'isodow', iso_year: 'isoyear' };
 
 interface OrderTerm {
   expr: string;
@@ -22,6 +28,8 @@ interface OrderTerm {
 export class QueryBuilder {
   readonly params = new Params();
   private aliasSeq = 0;
+  private cteSeq = 0;
+  private aggregateBuilder: AggregateBuilder | undefined;
 
   constructor(
     private readonly catalog: CompiledCatalog,
@@ -52,21 +60,43 @@ export class QueryBuilder {
     return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
   }
 
-  private alias(): string {
+  alias(): string {
     return `t${++this.aliasSeq}`;
   }
 
-  private argsOf(typeName: string, node: FieldNode): Args {
+  catalogObject(name: string): DataObject {
+    return this.catalog.objects.get(name)!;
+  }
+
+  private get aggregates(): AggregateBuilder {
+    return (this.aggregateBuilder ??= new AggregateBuilder(this, this.scope));
+  }
+
+  /** Root `<obj>_aggregation` / `<obj>_bucket_aggregation`: one JSON text value. */
+  rootAggregate(obj: DataObject, nodes: readonly FieldNode[], parentType: string, bucket: boolean): string {
+    const args = this.argsOf(parentType, nodes[0]);
+    const rows = this.aggregates.rowsOf(obj, nodes[0], args, bucket);
+    const json = bucket
+      ? this.aggregates.buckets(obj, rows, nodes, args)
+      : this.aggregates.single(obj, rows, nodes);
+    return `SELECT ${json}::text`;
+  }
+
+  cteName(): string {
+    return `_s${++this.cteSeq}`;
+  }
+
+  argsOf(typeName: string, node: FieldNode): Args {
     const type = this.schema.getType(typeName) as GraphQLObjectType;
     const def = type.getFields()[node.name.value];
     return getArgumentValues(def, node, this.scope.variables);
   }
 
-  private fields(obj: DataObject | StructType, nodes: readonly FieldNode[]): FieldGroups {
+  fields(obj: DataObject | StructType, nodes: readonly FieldNode[]): FieldGroups {
     return subFields(this.scope, obj.name, nodes);
   }
 
-  private from(obj: DataObject, alias: string, viewArgs?: Args | null): string {
+  from(obj: DataObject, alias: string, viewArgs?: Args | null): string {
     if (obj.table && !obj.sql) return `${quoteTable(obj.table)} AS ${alias}`;
     if (obj.args?.required && !viewArgs)
       throw new EngineError('BAD_USER_INPUT', `${obj.name} is a parameterised view: pass args`);
@@ -95,9 +125,49 @@ export class QueryBuilder {
     return `(${expr})`;
   }
 
-  private output(f: ScalarField, expr: string): string {
-    if (f.list) return expr;
-    switch (f.scalar) {
+  output(f: ScalarField, expr: string): string {
+    return f.list ? expr : this.format(f.scalar, expr);
+  }
+
+  /**
+   * A scalar field's value with its time arguments applied: `field(bucket:, bucket_interval:)`
+   * truncates, `_field_part(extract:, extract_divide:)` extracts (a BigInt).
+   */
+  scalarValue(
+    obj: DataObject,
+    alias: string,
+    node: FieldNode,
+  ): { expr: string; scalar: ScalarName; part: boolean } {
+    const name = node.name.value;
+    const part = /^_(.+)_part$/.exec(name);
+    const base = obj.fields.get(part ? part[1] : name);
+    if (!base || base.kind !== 'scalar')
+      throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+    const expr = this.column(obj, alias, base.name);
+    const args = node.arguments?.length ? this.argsOf(this.typeOfNode(obj, node), node) : {};
+    if (part) {
+      const unit = EXTRACT_UNITS[String(args.extract)] ?? String(args.extract);
+      let e = `date_part(${this.params.add(unit)}, ${expr})::bigint`;
+      if (args.extract_divide != null) e = `(${e} / ${this.params.add(args.extract_divide)})`;
+      return { expr: e, scalar: 'BigInt', part: true };
+    }
+    let e = expr;
+    if (args.bucket_interval != null)
+      e = `date_bin(${this.params.add(args.bucket_interval)}::interval, (${expr})::timestamp, timestamp '2000-01-03')`;
+    else if (args.bucket != null) e = `date_trunc(${this.params.add(args.bucket)}, ${expr})`;
+    if (e !== expr && base.scalar === 'Date') e = `(${e})::date`;
+    return { expr: e, scalar: base.scalar, part: false };
+  }
+
+  /** The GraphQL type whose field `node` is (object or its aggregation type). */
+  private typeOfNode(obj: DataObject, node: FieldNode): string {
+    const type = this.schema.getType(obj.name) as GraphQLObjectType;
+    return type.getFields()[node.name.value] ? obj.name : `_${obj.name}_aggregation`;
+  }
+
+  /** Wire format of a scalar value built by PostgreSQL (Timestamp in UTC with `Z`). */
+  format(scalar: ScalarName, expr: string): string {
+    switch (scalar) {
       case 'Timestamp':
         return `((to_json((${expr})::timestamptz AT TIME ZONE 'UTC') #>> '{}') || 'Z')`;
       case 'DateTime':
@@ -108,7 +178,7 @@ export class QueryBuilder {
   }
 
   /** The JSON object of one row, keys in selection order. */
-  private rowJson(obj: DataObject, alias: string, groups: FieldGroups): string {
+  rowJson(obj: DataObject, alias: string, groups: FieldGroups): string {
     const pairs: Array<[string, string]> = [];
     for (const [key, nodes] of groups) {
       const name = nodes[0].name.value;
@@ -117,7 +187,17 @@ export class QueryBuilder {
         continue;
       }
       const f = obj.fields.get(name);
-      if (!f) throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+      const agg = f ? undefined : /^(.+?)(_bucket)?_aggregation$/.exec(name);
+      const rel = agg ? obj.fields.get(agg[1]) : undefined;
+      if (agg && rel?.kind === 'relation') {
+        pairs.push([key, this.relationAggregation(obj, alias, rel, nodes, !!agg[2])]);
+        continue;
+      }
+      if (!f || (f.kind === 'scalar' && TIME_SCALARS.has(f.scalar))) {
+        const value = this.scalarValue(obj, alias, nodes[0]);
+        pairs.push([key, value.part ? value.expr : this.format(value.scalar, value.expr)]);
+        continue;
+      }
       pairs.push([key, this.fieldExpr(obj, alias, f, nodes)]);
     }
     return buildObject(pairs);
@@ -159,7 +239,7 @@ export class QueryBuilder {
   }
 
   /** Join condition of a relation from `alias` (of obj) to `target` rows under `talias`. */
-  private joinCond(
+  joinCond(
     obj: DataObject,
     alias: string,
     f: RelationField,
@@ -201,8 +281,26 @@ export class QueryBuilder {
     return `(SELECT coalesce(json_agg(_q.j), '[]'::json) FROM (${rows}) AS _q)`;
   }
 
+  /** `<rel>_aggregation` / `<rel>_bucket_aggregation` on a row: over that row's related rows. */
+  private relationAggregation(
+    obj: DataObject,
+    alias: string,
+    f: RelationField,
+    nodes: readonly FieldNode[],
+    bucket: boolean,
+  ): string {
+    const target = this.catalog.objects.get(f.target)!;
+    const args = this.argsOf(obj.name, nodes[0]);
+    const rows = this.aggregates.rowsOf(target, nodes[0], args, bucket, (talias) =>
+      this.joinCond(obj, alias, f, talias),
+    );
+    return bucket
+      ? this.aggregates.buckets(target, rows, nodes, args)
+      : this.aggregates.single(target, rows, nodes);
+  }
+
   /** Conditions that `inner: true` relations put on their parent rows. */
-  private innerConds(obj: DataObject, alias: string, groups: FieldGroups): string[] {
+  innerConds(obj: DataObject, alias: string, groups: FieldGroups): string[] {
     const conds: string[] = [];
     for (const nodes of groups.values()) {
       const f = obj.fields.get(nodes[0].name.value);
@@ -219,7 +317,7 @@ export class QueryBuilder {
   }
 
   /** Rows `(j json)` of a list: filter, order, distinct, paging, then per-parent nested paging. */
-  private listRows(
+  listRows(
     obj: DataObject,
     alias: string,
     args: Args,
@@ -227,40 +325,48 @@ export class QueryBuilder {
     extraWhere: string[],
     from?: string,
   ): string {
-    const where = [
-      ...extraWhere,
-      ...this.filterList(obj, alias, args.filter),
-      ...this.innerConds(obj, alias, groups),
-    ];
+    const nested = this.nestedOf(obj, args);
+    const where = [...extraWhere, ...this.innerConds(obj, alias, groups)];
+    // Page first, then build JSON for the rows kept only (the projection has subqueries).
+    const rows = this.selectRows(obj, alias, args, `${alias}.*`, where, from);
+    return nested.wrap(
+      `SELECT ${this.rowJson(obj, alias, groups)} AS j${nested.columns(alias)} FROM (${rows}) AS ${alias}`,
+    );
+  }
+
+  /**
+   * `SELECT <select> FROM <obj rows>` with the list arguments applied: filter, distinct_on,
+   * order_by, limit, offset (`paging: false` leaves limit/offset out).
+   */
+  selectRows(
+    obj: DataObject,
+    alias: string,
+    args: Args,
+    select: string,
+    extraWhere: string[],
+    from?: string,
+    paging = true,
+  ): string {
+    const where = [...extraWhere, ...this.filterList(obj, alias, args.filter)];
     const order = this.orderTerms(obj, alias, args.order_by);
-    const limit = this.paging('limit', args.limit);
-    const offset = this.paging('offset', args.offset);
+    const limit = paging ? this.paging('limit', args.limit) : undefined;
+    const offset = paging ? this.paging('offset', args.offset) : undefined;
     const distinct = this.distinctOn(obj, alias, args.distinct_on);
     const fromSql = from ?? this.from(obj, alias, args.args as Args | undefined);
     const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const nested = this.nestedOf(obj, args);
-
-    let core: string;
-    const paging = `${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
-    if (distinct.length) {
-      // DISTINCT ON keeps the first row per key by the order; the result is then ordered as asked.
-      const inner = `SELECT DISTINCT ON (${distinct.join(', ')}) ${alias}.* FROM ${fromSql}${whereSql} ORDER BY ${[
-        ...distinct,
-        ...order.map(orderSql),
-      ].join(', ')}`;
-      const outerOrder = this.orderTerms(obj, alias, args.order_by);
-      core = `SELECT ${this.rowJson(obj, alias, groups)} AS j${nested.columns(alias)} FROM (${inner}) AS ${alias}${
-        outerOrder.length ? ` ORDER BY ${outerOrder.map(orderSql).join(', ')}` : ''
-      }${paging}`;
-    } else {
-      core = `SELECT ${this.rowJson(obj, alias, groups)} AS j${nested.columns(alias)} FROM ${fromSql}${whereSql}${
-        order.length ? ` ORDER BY ${order.map(orderSql).join(', ')}` : ''
-      }${paging}`;
-    }
-    return nested.wrap(core);
+    const tail = `${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
+    const orderSqlText = (terms: OrderTerm[]) =>
+      terms.length ? ` ORDER BY ${terms.map(orderSql).join(', ')}` : '';
+    if (!distinct.length) return `SELECT ${select} FROM ${fromSql}${whereSql}${orderSqlText(order)}${tail}`;
+    // DISTINCT ON keeps the first row per key by the order; the result is then ordered as asked.
+    const inner = `SELECT DISTINCT ON (${distinct.join(', ')}) ${alias}.* FROM ${fromSql}${whereSql} ORDER BY ${[
+      ...distinct,
+      ...order.map(orderSql),
+    ].join(', ')}`;
+    return `SELECT ${select} FROM (${inner}) AS ${alias}${orderSqlText(this.orderTerms(obj, alias, args.order_by))}${tail}`;
   }
 
-  private nestedOf(obj: DataObject, args: Args) {
+  nestedOf(obj: DataObject, args: Args) {
     const terms = args.nested_order_by ? this.orderSpecs(obj, args.nested_order_by) : [];
     const limit = this.paging('nested_limit', args.nested_limit);
     const offset = this.paging('nested_offset', args.nested_offset);
@@ -278,14 +384,14 @@ export class QueryBuilder {
     };
   }
 
-  private paging(name: string, value: unknown): string | undefined {
+  paging(name: string, value: unknown): string | undefined {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
       throw new EngineError('BAD_USER_INPUT', `${name} must be a non-negative integer`);
     return this.params.add(value);
   }
 
-  private distinctOn(obj: DataObject, alias: string, value: unknown): string[] {
+  distinctOn(obj: DataObject, alias: string, value: unknown): string[] {
     if (!Array.isArray(value)) return [];
     return value
       .filter((v): v is string => typeof v === 'string')
@@ -299,7 +405,7 @@ export class QueryBuilder {
       });
   }
 
-  private orderSpecs(obj: DataObject, value: unknown): Array<{ path: string[]; desc: boolean }> {
+  orderSpecs(obj: DataObject, value: unknown): Array<{ path: string[]; desc: boolean }> {
     if (!Array.isArray(value)) return [];
     return value
       .filter((v): v is { field: string; direction?: string } => !!v && typeof v === 'object')
@@ -327,7 +433,7 @@ export class QueryBuilder {
     }
   }
 
-  private orderTerms(obj: DataObject, alias: string, value: unknown): OrderTerm[] {
+  orderTerms(obj: DataObject, alias: string, value: unknown): OrderTerm[] {
     return this.orderSpecs(obj, value).map((s) => ({
       expr: this.orderPathExpr(obj, alias, s.path),
       desc: s.desc,
@@ -335,7 +441,7 @@ export class QueryBuilder {
   }
 
   /** A scalar at the end of a dotted path through forward relations, as a scalar subquery. */
-  private orderPathExpr(obj: DataObject, alias: string, path: string[]): string {
+  orderPathExpr(obj: DataObject, alias: string, path: string[]): string {
     if (path.length === 1) return this.column(obj, alias, path[0]);
     const f = obj.fields.get(path[0]) as RelationField;
     const target = this.catalog.objects.get(f.target)!;
@@ -478,11 +584,4 @@ export class QueryBuilder {
 
 function orderSql(t: OrderTerm): string {
   return t.desc ? `${t.expr} DESC` : t.expr;
-}
-
-/** json_build_object takes at most 100 arguments; wider objects go through row_to_json. */
-function buildObject(pairs: Array<[string, string]>): string {
-  if (pairs.length <= 50)
-    return `json_build_object(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`;
-  return `(SELECT row_to_json(_r) FROM (SELECT ${pairs.map(([k, v]) => `${v} AS ${quoteIdent(k)}`).join(', ')}) AS _r)`;
 }

@@ -21,3 +21,20 @@ export class Params {
     return `$${this.values.length}`;
   }
 }
+
+/**
+ * A JSON object from (key, SQL value) pairs, keys in order. json_build_object takes at most 100
+ * arguments: wider objects are merged from chunks (jsonb, so keys past the 50th lose their order).
+ */
+export function buildObject(pairs: Array<[string, string]>): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < pairs.length; i += 50)
+    chunks.push(
+      `json_build_object(${pairs
+        .slice(i, i + 50)
+        .map(([k, v]) => `${catalogLiteral(k)}, ${v}`)
+        .join(', ')})`,
+    );
+  if (chunks.length <= 1) return chunks[0] ?? 'json_build_object()';
+  return `(${chunks.map((c) => `${c}::jsonb`).join(' || ')})::json`;
+}

@@ -5,7 +5,9 @@ import type { CompiledCatalog, DataObject, RelationField, ScalarName, StructType
 export type RootField =
   | { kind: 'module'; typeName: string }
   | { kind: 'select'; object: DataObject }
-  | { kind: 'select_one'; object: DataObject; keys: string[] };
+  | { kind: 'select_one'; object: DataObject; keys: string[] }
+  | { kind: 'aggregate'; object: DataObject }
+  | { kind: 'bucket'; object: DataObject };
 
 export interface GeneratedSchema {
   schema: GraphQLSchema;
@@ -23,6 +25,8 @@ const SCALAR_DOCS: Record<string, string> = {
   Interval: 'Duration, e.g. `"1 day 02:00:00"`',
   JSON: 'Arbitrary JSON value. Filter operators: eq, has, has_all, contains, is_null',
 };
+
+const doc = (text: string, indent = '  ') => `${indent}"""\n${indent}${text}\n${indent}"""\n`;
 
 const ORDERED_OPS = ['eq', 'gt', 'gte', 'lt', 'lte'];
 
@@ -43,6 +47,62 @@ export const SCALAR_FILTER_OPS: Record<ScalarName, string[]> = {
 
 export const LIST_FILTER_OPS = ['eq', 'contains', 'intersects', 'is_null'];
 
+/** Aggregation functions per scalar (Hugr's `<Scalar>Aggregation` types). */
+export function aggregationFunctions(scalar: ScalarName): Array<[string, string]> {
+  const list: Array<[string, string]> = [
+    ['list(distinct: Boolean = false)', `[${scalar}!]`],
+    ['any', scalar],
+    ['last', scalar],
+  ];
+  switch (scalar) {
+    case 'Int':
+    case 'BigInt':
+    case 'Float':
+      return [
+        ['count', 'BigInt'],
+        ['sum', scalar],
+        ['avg', 'Float'],
+        ['min', scalar],
+        ['max', scalar],
+        ...list,
+      ];
+    case 'String':
+      return [
+        ['count', 'BigInt'],
+        ['string_agg(sep: String!, distinct: Boolean = false)', 'String'],
+        ...list,
+      ];
+    case 'Boolean':
+      return [['count', 'BigInt'], ['bool_and', 'Boolean'], ['bool_or', 'Boolean'], ...list];
+    case 'JSON':
+      return [['count', 'BigInt'], ...list];
+    default:
+      return [['count', 'BigInt'], ['min', scalar], ['max', scalar], ...list];
+  }
+}
+
+/** Scalars whose fields take `bucket` and get a `_<field>_part(extract)` companion. */
+export const TIME_SCALARS = new Set<ScalarName>(['Timestamp', 'DateTime', 'Date']);
+
+export const TIME_BUCKETS = ['minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'];
+export const TIME_EXTRACTS = [
+  'epoch',
+  'minute',
+  'hour',
+  'day',
+  'doy',
+  'dow',
+  'iso_dow',
+  'week',
+  'month',
+  'year',
+  'iso_year',
+  'quarter',
+];
+
+const BUCKET_ARGS = `(\n${doc('Truncate to the specified part of the timestamp', '    ')}    bucket: TimeBucket\n${doc('Truncate to a multiple of this interval', '    ')}    bucket_interval: Interval\n  )`;
+const PART_ARGS = `(\n${doc('Extracts the specified part of the timestamp', '    ')}    extract: TimeExtract!\n${doc('Divides the extracted value', '    ')}    extract_divide: Int\n  )`;
+
 function opType(scalar: ScalarName, op: string): string {
   if (op === 'is_null') return 'Boolean';
   if (op === 'in') return `[${scalar}!]`;
@@ -50,8 +110,6 @@ function opType(scalar: ScalarName, op: string): string {
   if (scalar === 'JSON' && op === 'has_all') return '[String!]';
   return scalar;
 }
-
-const doc = (text: string, indent = '  ') => `${indent}"""\n${indent}${text}\n${indent}"""\n`;
 
 const LIST_ARGS = (filter: string, defaultLimit: number) =>
   [
@@ -99,13 +157,28 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
       );
   }
 
+  out.push(
+    `enum TimeBucket {\n${TIME_BUCKETS.map((b) => `  ${b}`).join('\n')}\n}\n`,
+    `enum TimeExtract {\n${TIME_EXTRACTS.map((b) => `  ${b}`).join('\n')}\n}\n`,
+  );
+  for (const scalar of Object.keys(SCALAR_FILTER_OPS) as ScalarName[])
+    out.push(
+      `type ${scalar}Aggregation {\n${aggregationFunctions(scalar)
+        .map(([f, t]) => `  ${f}: ${t}`)
+        .join('\n')}\n}\n`,
+    );
   for (const s of catalog.structs.values()) out.push(structType(s));
   for (const src of catalog.sources)
     for (const input of src.inputs)
       out.push(`input ${input.name} {\n${input.fields.map((f) => `  ${f.name}: ${f.type}`).join('\n')}\n}\n`);
 
   for (const o of catalog.objects.values()) {
-    out.push(objectType(o, defaultLimit), filterType(o, catalog));
+    out.push(
+      objectType(o, defaultLimit),
+      filterType(o, catalog),
+      aggregationType(o, defaultLimit),
+      bucketType(o),
+    );
     if (listFilterTargets.has(o.name))
       out.push(
         `input ${o.name}_list_filter {\n  all_of: ${o.name}_filter\n  any_of: ${o.name}_filter\n  none_of: ${o.name}_filter\n}\n`,
@@ -117,11 +190,17 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
     const lines: string[] = [];
     for (const [fieldName, rf] of [...fields].sort(([a], [b]) => a.localeCompare(b))) {
       if (rf.kind === 'module') lines.push(`  ${fieldName}: ${rf.typeName}`);
-      else if (rf.kind === 'select') {
+      else if (rf.kind === 'select' || rf.kind === 'aggregate' || rf.kind === 'bucket') {
         const o = rf.object;
         const viewArgs = o.args ? `    args: ${o.args.typeName}${o.args.required ? '!' : ''}\n` : '';
+        const type =
+          rf.kind === 'select'
+            ? `[${o.name}]`
+            : rf.kind === 'aggregate'
+              ? `_${o.name}_aggregation`
+              : `[_${o.name}_aggregation_bucket]`;
         lines.push(
-          `  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): [${o.name}]`,
+          `  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): ${type}`,
         );
       } else {
         const o = rf.object;
@@ -157,6 +236,8 @@ function moduleRoots(catalog: CompiledCatalog): Map<string, Map<string, RootFiel
   for (const o of catalog.objects.values()) {
     const fields = ensure(o.module);
     fields.set(o.queryName, { kind: 'select', object: o });
+    fields.set(`${o.queryName}_aggregation`, { kind: 'aggregate', object: o });
+    fields.set(`${o.queryName}_bucket_aggregation`, { kind: 'bucket', object: o });
     if (o.pk.length) fields.set(`${o.queryName}_by_pk`, { kind: 'select_one', object: o, keys: o.pk });
     for (const u of o.uniques)
       fields.set(`${o.queryName}_${u.suffix}`, { kind: 'select_one', object: o, keys: u.fields });
@@ -179,11 +260,52 @@ function objectType(o: DataObject, defaultLimit: number): string {
   const lines: string[] = [];
   for (const f of o.fields.values()) {
     const desc = f.description ? doc(f.description) : '';
-    if (f.kind === 'scalar') lines.push(`${desc}  ${f.name}: ${gqlType(f.scalar, f.list, f.nonNull)}`);
-    else if (f.kind === 'struct') lines.push(`${desc}  ${f.name}: ${gqlType(f.typeName, f.list, f.nonNull)}`);
-    else lines.push(desc + relationType(f, defaultLimit));
+    if (f.kind === 'scalar') {
+      const time = TIME_SCALARS.has(f.scalar) && !f.list;
+      lines.push(`${desc}  ${f.name}${time ? BUCKET_ARGS : ''}: ${gqlType(f.scalar, f.list, f.nonNull)}`);
+      if (time) lines.push(`  _${f.name}_part${PART_ARGS}: BigInt`);
+    } else if (f.kind === 'struct')
+      lines.push(`${desc}  ${f.name}: ${gqlType(f.typeName, f.list, f.nonNull)}`);
+    else {
+      lines.push(desc + relationType(f, defaultLimit));
+      if (f.direction !== 'forward') {
+        const args = `(\n${LIST_ARGS(`${f.target}_filter`, defaultLimit)}\n${NESTED_ARGS}\n  )`;
+        lines.push(`  ${f.name}_aggregation${args}: _${f.target}_aggregation`);
+        lines.push(`  ${f.name}_bucket_aggregation${args}: [_${f.target}_aggregation_bucket]`);
+      }
+    }
   }
   return `${o.description ? doc(o.description, '') : ''}type ${o.name} {\n${lines.join('\n')}\n}\n`;
+}
+
+/** `_<obj>_aggregation`: `_rows_count`, functions per scalar field, relations aggregated over joined rows. */
+function aggregationType(o: DataObject, defaultLimit: number): string {
+  const lines = ['  _rows_count: BigInt'];
+  for (const f of o.fields.values()) {
+    if (f.kind === 'scalar' && !f.list) {
+      const time = TIME_SCALARS.has(f.scalar);
+      lines.push(`  ${f.name}${time ? BUCKET_ARGS : ''}: ${f.scalar}Aggregation`);
+      if (time) lines.push(`  _${f.name}_part${PART_ARGS}: BigIntAggregation`);
+    } else if (f.kind === 'relation') {
+      const args =
+        f.direction === 'forward'
+          ? `(\n${doc('Apply inner join to reference record', '    ')}    inner: Boolean\n  )`
+          : `(\n${LIST_ARGS(`${f.target}_filter`, defaultLimit)}\n${NESTED_ARGS}\n  )`;
+      lines.push(`  ${f.name}${args}: _${f.target}_aggregation`);
+    }
+  }
+  return `type _${o.name}_aggregation {\n${lines.join('\n')}\n}\n`;
+}
+
+function bucketType(o: DataObject): string {
+  return `${doc(`Bucket aggregation for ${o.name}`, '')}type _${o.name}_aggregation_bucket {
+${doc('The key of the bucket')}  key: ${o.name}
+${doc('The aggregations of the bucket')}  aggregations(
+    filter: ${o.name}_filter
+    order_by: [OrderByField]
+  ): _${o.name}_aggregation
+}
+`;
 }
 
 function filterType(o: DataObject, catalog: CompiledCatalog): string {

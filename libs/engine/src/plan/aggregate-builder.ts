@@ -1,0 +1,307 @@
+import type { FieldNode } from 'graphql';
+import type { DataObject, RelationField, ScalarName } from '../catalog/model.js';
+import { EngineError } from '../errors.js';
+import type { Args, QueryBuilder } from './query-builder.js';
+import type { FieldGroups, SelectionScope } from './selection.js';
+import { subFields } from './selection.js';
+import { buildObject, catalogLiteral } from './sql.js';
+
+/** What aggregates are computed over: rows under `alias`, joins added for forward relations. */
+interface AggContext {
+  /** Extra FROM items (LEFT JOIN LATERAL for forward relations aggregated over). */
+  joins: string[];
+  /** `FILTER (WHERE …)` condition of the bucket's `aggregations(filter:)`. */
+  filter?: string;
+}
+
+const SIMPLE_FUNCTIONS = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or']);
+
+/**
+ * Aggregations (`<obj>_aggregation`, `<obj>_bucket_aggregation`, and their relation twins) as part
+ * of the root field's one statement: the rows to aggregate are a CTE, the JSON is built by
+ * PostgreSQL with aggregate functions, GROUP BY for buckets.
+ */
+export class AggregateBuilder {
+  constructor(
+    private readonly qb: QueryBuilder,
+    private readonly scope: SelectionScope,
+  ) {}
+
+  /** An aggregation over `rowsSql` (rows of `obj`), as a scalar JSON expression. */
+  single(obj: DataObject, rowsSql: string, nodes: readonly FieldNode[]): string {
+    const cte = this.qb.cteName();
+    const alias = this.qb.alias();
+    const ctx: AggContext = { joins: [] };
+    const json = this.aggObject(
+      obj,
+      alias,
+      cte,
+      subFields(this.scope, `_${obj.name}_aggregation`, nodes),
+      ctx,
+    );
+    return `(WITH ${cte} AS (${rowsSql}) SELECT ${json} FROM ${cte} AS ${alias}${ctx.joins.join('')})`;
+  }
+
+  /** A bucket aggregation over `rowsSql`: one `{key, aggregations}` per group, as a JSON array. */
+  buckets(obj: DataObject, rowsSql: string, nodes: readonly FieldNode[], args: Args): string {
+    const cte = this.qb.cteName();
+    const alias = this.qb.alias();
+    const ctx: AggContext = { joins: [] };
+    const bucketType = `_${obj.name}_aggregation_bucket`;
+    const keys: Array<{ path: string[]; expr: string }> = [];
+    const pairs: Array<[string, string]> = [];
+    for (const [key, group] of subFields(this.scope, bucketType, nodes)) {
+      const name = group[0].name.value;
+      if (name === '__typename') pairs.push([key, catalogLiteral(bucketType)]);
+      else if (name === 'key') pairs.push([key, this.keyObject(obj, alias, group, ctx, [], keys)]);
+      else {
+        const aggArgs = this.qb.argsOf(bucketType, group[0]);
+        const filter = this.qb.filterList(obj, alias, aggArgs.filter);
+        const inner: AggContext = {
+          joins: ctx.joins,
+          filter: filter.length ? filter.join(' AND ') : undefined,
+        };
+        const fields = subFields(this.scope, `_${obj.name}_aggregation`, group);
+        pairs.push([key, this.aggObject(obj, alias, cte, fields, inner, true)]);
+      }
+    }
+    const order = this.bucketOrder(obj, alias, args.order_by, keys);
+    const limit = this.qb.paging('limit', args.limit);
+    const offset = this.qb.paging('offset', args.offset);
+    const groupBy = keys.length ? ` GROUP BY ${keys.map((k) => k.expr).join(', ')}` : '';
+    const rows = `SELECT ${buildObject(pairs)} AS j FROM ${cte} AS ${alias}${ctx.joins.join('')}${groupBy}${
+      order.length ? ` ORDER BY ${order.join(', ')}` : ''
+    }${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
+    return `(WITH ${cte} AS (${rowsSql}) SELECT coalesce(json_agg(_b.j), '[]'::json) FROM (${rows}) AS _b)`;
+  }
+
+  /**
+   * The rows an aggregation reads. A single aggregation pages rows only when `limit`/`offset` are
+   * given (their defaults are for lists); a bucket aggregation orders and pages buckets, not rows.
+   */
+  rowsOf(
+    obj: DataObject,
+    node: FieldNode,
+    args: Args,
+    bucket: boolean,
+    related?: (alias: string) => { where: string; from: string },
+  ): string {
+    const alias = this.qb.alias();
+    const explicit = new Set(node.arguments?.map((a) => a.name.value) ?? []);
+    const paging = !bucket && (explicit.has('limit') || explicit.has('offset'));
+    const rowArgs = {
+      ...args,
+      limit: paging && explicit.has('limit') ? args.limit : undefined,
+      order_by: bucket ? undefined : args.order_by,
+    };
+    const join = related?.(alias);
+    return this.qb.selectRows(
+      obj,
+      alias,
+      rowArgs,
+      `${alias}.*`,
+      join ? [join.where] : [],
+      join?.from,
+      paging,
+    );
+  }
+
+  /** `key { … }`: grouped values, forward relations as nested objects (through lateral joins). */
+  private keyObject(
+    obj: DataObject,
+    alias: string,
+    nodes: readonly FieldNode[],
+    ctx: AggContext,
+    path: string[],
+    keys: Array<{ path: string[]; expr: string }>,
+  ): string {
+    const pairs: Array<[string, string]> = [];
+    for (const [key, group] of subFields(this.scope, obj.name, nodes)) {
+      const name = group[0].name.value;
+      if (name === '__typename') {
+        pairs.push([key, catalogLiteral(obj.name)]);
+        continue;
+      }
+      const f = obj.fields.get(name);
+      if (f?.kind === 'relation') {
+        if (f.direction !== 'forward')
+          throw new EngineError(
+            'BAD_USER_INPUT',
+            `bucket key: "${name}" is a list relation; keys take forward relations`,
+          );
+        const talias = this.joinForward(obj, alias, f, ctx, false);
+        const target = this.target(f);
+        // A row without a related row has the key `null` (not an object of nulls).
+        const found = `(${this.qb.column(target, talias, f.on[0][1])} IS NOT NULL)`;
+        keys.push({ path: [...path, name, '*'], expr: found });
+        const inner = this.keyObject(target, talias, group, ctx, [...path, name], keys);
+        pairs.push([key, `CASE WHEN ${found} THEN ${inner} END`]);
+        continue;
+      }
+      if (f?.kind === 'struct')
+        throw new EngineError('BAD_USER_INPUT', `bucket key: "${name}" is a structured field`);
+      const value = this.qb.scalarValue(obj, alias, group[0]);
+      keys.push({ path: [...path, name], expr: value.expr });
+      pairs.push([key, value.part ? value.expr : this.qb.format(value.scalar, value.expr)]);
+    }
+    return buildObject(pairs);
+  }
+
+  /** `order_by` of buckets: `key.<path>` (a selected key) or `aggregations.<field>.<function>`. */
+  private bucketOrder(
+    obj: DataObject,
+    alias: string,
+    value: unknown,
+    keys: Array<{ path: string[]; expr: string }>,
+  ): string[] {
+    if (!Array.isArray(value)) return [];
+    return value.map((v: { field: string; direction?: string }) => {
+      const [head, ...rest] = String(v.field).split('.');
+      let expr: string | undefined;
+      if (head === 'key') expr = keys.find((k) => k.path.join('.') === rest.join('.'))?.expr;
+      else if (head === 'aggregations') expr = this.orderAggregate(obj, alias, rest);
+      if (!expr)
+        throw new EngineError(
+          'BAD_USER_INPUT',
+          `order_by: "${v.field}" is neither a selected key field (key.<field>) nor an aggregation (aggregations.<field>.<function>)`,
+        );
+      return `${expr}${v.direction === 'DESC' ? ' DESC' : ''}`;
+    });
+  }
+
+  private orderAggregate(obj: DataObject, alias: string, path: string[]): string | undefined {
+    if (path.length === 1 && path[0] === '_rows_count') return 'count(*)';
+    if (path.length !== 2) return undefined;
+    const f = obj.fields.get(path[0]);
+    if (f?.kind !== 'scalar' || !SIMPLE_FUNCTIONS.has(path[1])) return undefined;
+    return `${path[1]}(${this.qb.column(obj, alias, f.name)})`;
+  }
+
+  /** The JSON of one aggregation object over the rows under `alias`. */
+  private aggObject(
+    obj: DataObject,
+    alias: string,
+    cte: string,
+    groups: FieldGroups,
+    ctx: AggContext,
+    grouped = false,
+  ): string {
+    const aggType = `_${obj.name}_aggregation`;
+    const pairs: Array<[string, string]> = [];
+    const where = (extra?: string) => {
+      const conds = [ctx.filter, extra].filter(Boolean);
+      return conds.length ? ` FILTER (WHERE ${conds.join(' AND ')})` : '';
+    };
+    for (const [key, group] of groups) {
+      const name = group[0].name.value;
+      if (name === '__typename') {
+        pairs.push([key, catalogLiteral(aggType)]);
+        continue;
+      }
+      if (name === '_rows_count') {
+        pairs.push([key, `count(*)${where()}`]);
+        continue;
+      }
+      const f = obj.fields.get(name);
+      if (f?.kind === 'relation') {
+        pairs.push([key, this.relationAggregate(obj, alias, cte, f, group, ctx, grouped)]);
+        continue;
+      }
+      const value = this.qb.scalarValue(obj, alias, group[0]);
+      pairs.push([key, this.functions(value.scalar, value.expr, group, where)]);
+    }
+    return buildObject(pairs);
+  }
+
+  /** `{ count sum … }` of one value expression. */
+  private functions(
+    scalar: ScalarName,
+    expr: string,
+    nodes: readonly FieldNode[],
+    where: (extra?: string) => string,
+  ): string {
+    const typeName = `${scalar}Aggregation`;
+    const fmt = (e: string) => this.qb.format(scalar, e);
+    const notNull = `${expr} IS NOT NULL`;
+    const pairs: Array<[string, string]> = [];
+    for (const [key, group] of subFields(this.scope, typeName, nodes)) {
+      const fn = group[0].name.value;
+      const args = group[0].arguments?.length ? this.qb.argsOf(typeName, group[0]) : {};
+      const distinct = args.distinct === true ? 'DISTINCT ' : '';
+      let sql: string;
+      if (fn === '__typename') sql = catalogLiteral(typeName);
+      else if (fn === 'count' || fn === 'sum' || fn === 'avg' || fn === 'bool_and' || fn === 'bool_or')
+        sql = `${fn}(${expr})${where()}`;
+      else if (fn === 'min' || fn === 'max') sql = fmt(`${fn}(${expr})${where()}`);
+      else if (fn === 'list')
+        sql = `coalesce(json_agg(${distinct}${fmt(expr)})${where(notNull)}, '[]'::json)`;
+      else if (fn === 'any') sql = `(array_agg(${fmt(expr)})${where(notNull)})[1]`;
+      else if (fn === 'last') sql = `(array_agg(${fmt(expr)})${where(notNull)})[count(${expr})${where()}]`;
+      else if (fn === 'string_agg')
+        sql = `string_agg(${distinct}(${expr})::text, ${this.qb.params.add(String(args.sep ?? ''))})${where()}`;
+      else throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
+      pairs.push([key, sql]);
+    }
+    return buildObject(pairs);
+  }
+
+  /**
+   * A relation inside an aggregation: forward → the target's fields aggregated over the joined
+   * rows; back / many-to-many → the related rows of every aggregated row, aggregated together.
+   */
+  private relationAggregate(
+    obj: DataObject,
+    alias: string,
+    cte: string,
+    f: RelationField,
+    nodes: readonly FieldNode[],
+    ctx: AggContext,
+    grouped: boolean,
+  ): string {
+    const target = this.target(f);
+    const args = this.qb.argsOf(`_${obj.name}_aggregation`, nodes[0]);
+    const fields = subFields(this.scope, `_${target.name}_aggregation`, nodes);
+    if (f.direction === 'forward') {
+      const talias = this.joinForward(obj, alias, f, ctx, args.inner === true);
+      return this.aggObject(target, talias, cte, fields, ctx, grouped);
+    }
+    if (grouped)
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `${f.name}: list relations inside bucket aggregations are not supported yet; use ${f.name}_aggregation on the rows`,
+      );
+    // Related rows of any aggregated row: the join condition correlates them with the CTE.
+    const parent = this.qb.alias();
+    const talias = this.qb.alias();
+    const join = this.qb.joinCond(obj, parent, f, talias);
+    const rows = this.qb.selectRows(
+      target,
+      talias,
+      args,
+      `${talias}.*`,
+      [`EXISTS (SELECT 1 FROM ${cte} AS ${parent} WHERE ${join.where})`],
+      join.from,
+    );
+    return this.single(target, rows, nodes);
+  }
+
+  /** Adds `LEFT JOIN LATERAL` (or `JOIN` for inner) of a forward relation; returns its alias. */
+  private joinForward(
+    obj: DataObject,
+    alias: string,
+    f: RelationField,
+    ctx: AggContext,
+    inner: boolean,
+  ): string {
+    const talias = this.qb.alias();
+    const join = this.qb.joinCond(obj, alias, f, talias);
+    ctx.joins.push(
+      ` ${inner ? '' : 'LEFT '}JOIN LATERAL (SELECT ${talias}.* FROM ${join.from} WHERE ${join.where} LIMIT 1) AS ${talias} ON true`,
+    );
+    return talias;
+  }
+
+  private target(f: RelationField): DataObject {
+    return this.qb.catalogObject(f.target);
+  }
+}
