@@ -75,6 +75,7 @@ export class Engine {
       maxDepth: options.maxDepth ?? 7,
       cacheSize: options.planCacheSize ?? 1000,
       logger: options.logger,
+      onMutation: options.onMutation,
     });
     return new Engine(
       generated.schema,

@@ -53,6 +53,8 @@ export interface EngineOptions {
   /** Environment used for `${ENV}` substitution in source paths; default `{}`. */
   env?: Record<string, string | undefined>;
   logger?: EngineLogger;
+  /** Called after a mutation request commits, with the objects (type names) it wrote. */
+  onMutation?: (event: { source: string; objects: string[] }) => void;
   /** Called for every SQL statement sent to a data source (tests count statements with it). */
   onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
 }

@@ -17,6 +17,7 @@ import {
   type CompiledSource,
   type DataObject,
   type ObjectField,
+  type ScalarField,
   type ScalarName,
   type StructType,
   type ViewArg,
@@ -237,6 +238,11 @@ function compileObject(
     table: str(tArgs.name) ?? (view && tArgs.sql ? undefined : original),
     sql: view ? str(tArgs.sql) : undefined,
     isM2M: tArgs.is_m2m === true,
+    softDelete:
+      table && tArgs.soft_delete === true && str(tArgs.soft_delete_set)
+        ? { cond: str(tArgs.soft_delete_cond) ?? 'true', set: str(tArgs.soft_delete_set)! }
+        : undefined,
+    writable: !!table && !spec.readOnly,
     module,
     queryName: spec.asModule ? original : name,
     fields: new Map(),
@@ -245,6 +251,12 @@ function compileObject(
     description: node.description?.value,
   };
   if (table && view) problems.add(catalog, node, `type ${original}: @table and @view cannot be combined`);
+  if (table && tArgs.soft_delete === true && !str(tArgs.soft_delete_set))
+    problems.add(
+      catalog,
+      table,
+      `type ${original}: soft_delete needs soft_delete_set (e.g. "deleted_at = now()")`,
+    );
 
   const argsDir = directive(node, 'args');
   if (argsDir) {
@@ -302,6 +314,7 @@ function compileField(
       column: sql ? undefined : column,
       sql,
       pk: !!directive(f, 'pk'),
+      default: defaultOf(directive(f, 'default')),
       description,
     };
     if (field.pk) obj.pk.push(name);
@@ -326,6 +339,17 @@ function compileField(
   }
   if (obj.fields.has(name)) problems.add(catalog, f, `${where}: declared twice`);
   obj.fields.set(name, field);
+}
+
+function defaultOf(d: ConstDirectiveNode | undefined): ScalarField['default'] {
+  if (!d) return undefined;
+  const a = args(d);
+  return {
+    value: a.value,
+    sequence: str(a.sequence),
+    insertExp: str(a.insert_exp),
+    updateExp: str(a.update_exp),
+  };
 }
 
 interface Reference {

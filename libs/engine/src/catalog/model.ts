@@ -38,6 +38,8 @@ export interface ScalarField {
   /** `@sql(exp)` with `[field]` references, resolved at plan time. */
   sql?: string;
   pk: boolean;
+  /** `@default(value, sequence, insert_exp, update_exp)`. */
+  default?: { value?: unknown; sequence?: string; insertExp?: string; updateExp?: string };
   description?: string;
 }
 
@@ -85,6 +87,10 @@ export interface DataObject {
   /** View SQL with `[$arg]` placeholders and `[name]` identifiers. */
   sql?: string;
   isM2M: boolean;
+  /** `@table(soft_delete: true, soft_delete_cond, soft_delete_set)`: delete marks rows instead. */
+  softDelete?: { cond: string; set: string };
+  /** Mutations are generated for tables of writable sources. */
+  writable: boolean;
   /** Module path ('' = root). */
   module: string;
   /** Base name of the generated query fields (`orders`, `orders_by_pk`…). */

@@ -82,6 +82,48 @@ export class PostgresSource {
     }
   }
 
+  /**
+   * Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
+   * throws. `run` returns the rows as objects.
+   */
+  async transaction<T>(
+    work: (
+      run: (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>,
+    ) => Promise<T>,
+  ): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw this.mapError(err);
+    }
+    const run = async (sql: string, params: readonly unknown[]) => {
+      this.opts.onStatement?.({ source: this.opts.name, sql, params });
+      try {
+        return (await client.query({ text: sql, values: params as unknown[] })).rows as Record<
+          string,
+          unknown
+        >[];
+      } catch (err) {
+        throw this.mapError(err);
+      }
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await work(run);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (err) {
+      // A connection that fails to roll back is discarded rather than returned to the pool.
+      await client.query('ROLLBACK').then(
+        () => client.release(),
+        (rollbackErr: Error) => client.release(rollbackErr),
+      );
+      throw err instanceof EngineError ? err : this.mapError(err);
+    }
+  }
+
   private statementName(sql: string): string | undefined {
     const known = this.seen.get(sql);
     if (known) return known;

@@ -14,7 +14,7 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import type { CompiledCatalog } from '../catalog/model.js';
+import type { CompiledCatalog, DataObject } from '../catalog/model.js';
 import type { PostgresSource } from '../drivers/postgres.js';
 import type { EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
 import { EngineError } from '../errors.js';
@@ -22,6 +22,7 @@ import { QueryBuilder } from '../plan/query-builder.js';
 import { type FieldGroups, type SelectionScope, collectFields, subFields } from '../plan/selection.js';
 import type { GeneratedSchema } from '../schema/build-schema.js';
 import { Lru } from './lru.js';
+import { MutationRunner } from './mutation-runner.js';
 
 type PlanNode =
   | { key: string; kind: 'const'; json: string }
@@ -36,7 +37,18 @@ type PlanNode =
       nodes: FieldNode[];
     }
   | { key: string; kind: 'error'; error: GraphQLError }
-  | { key: string; kind: 'introspection' };
+  | { key: string; kind: 'introspection' }
+  | MutationStep;
+
+interface MutationStep {
+  key: string;
+  kind: 'mutation';
+  op: 'insert' | 'update' | 'delete';
+  object: DataObject;
+  nodes: FieldNode[];
+  parentType: string;
+  path: string[];
+}
 
 interface Prepared {
   document?: DocumentNode;
@@ -49,6 +61,8 @@ export interface ExecutorOptions {
   maxDepth: number;
   cacheSize: number;
   logger?: EngineLogger;
+  /** After a mutation commits: the objects it wrote (cache invalidation hooks in here). */
+  onMutation?: (event: { source: string; objects: string[] }) => void;
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -92,14 +106,27 @@ export class Executor {
             : 'the document has several operations: set operationName',
         ),
       ]);
-    if (operation.operation !== 'query')
+    if (operation.operation === 'subscription')
+      return errorsOnly([new GraphQLError('subscriptions are not served', { nodes: operation })]);
+    // graphql-js validation does not check that the schema has a mutation root.
+    if (operation.operation === 'mutation' && !this.generated.schema.getMutationType())
       return errorsOnly([
-        new GraphQLError(`${operation.operation} operations are not served yet`, { nodes: operation }),
+        withCode(
+          new GraphQLError('this schema has no mutations: every loaded table is read-only', {
+            nodes: operation,
+          }),
+          'GRAPHQL_VALIDATION_FAILED',
+        ),
       ]);
 
     const variables = req.variables ?? {};
     const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return errorsOnly(coerced.errors);
+
+    if (operation.operation === 'mutation') {
+      const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
+      return this.mutate(scope, collectFields(scope, 'Mutation', [operation.selectionSet]));
+    }
 
     const planKey = `${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
     let plan = this.plans.get(planKey);
@@ -223,6 +250,99 @@ export class Executor {
       } catch (err) {
         out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
       }
+    }
+    return out;
+  }
+
+  /**
+   * A mutation request: its fields run in order in ONE transaction on ONE data source; a request
+   * that touches two sources is refused before anything runs. Any failure rolls everything back.
+   */
+  private async mutate(scope: SelectionScope, groups: FieldGroups): Promise<QueryResponse> {
+    const steps: MutationStep[] = [];
+    const plan = this.planMutation(scope, 'Mutation', groups, [], steps);
+    const sources = [...new Set(steps.map((s) => s.object.source))];
+    if (sources.length > 1)
+      return errorsOnly([
+        new GraphQLError(
+          `the mutations of one request must use one data source (one transaction); this request uses ${sources.join(', ')}`,
+          { extensions: { code: 'BAD_USER_INPUT' } },
+        ),
+      ]);
+    const values = new Map<PlanNode, string>();
+    const errors: GraphQLError[] = [];
+    if (sources.length) {
+      const driver = this.sources.get(sources[0]);
+      let current: MutationStep | undefined;
+      try {
+        if (!driver)
+          throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${sources[0]} is not loaded`);
+        const written = await driver.transaction(async (run) => {
+          const runner = new MutationRunner(this.catalog, this.generated.schema, scope, run);
+          for (const node of steps) {
+            current = node;
+            values.set(node, await runner.field(node.op, node.object, node.nodes, node.parentType));
+          }
+          return runner.written;
+        });
+        if (written.size) this.opts.onMutation?.({ source: sources[0], objects: [...written] });
+      } catch (err) {
+        values.clear();
+        const failed = current ?? steps[0];
+        errors.push(this.fieldError(err, failed.nodes, failed.path));
+        if (steps.length > 1)
+          errors.push(
+            new GraphQLError('the transaction was rolled back: no mutation of this request was applied', {
+              extensions: { code: 'ROLLED_BACK' },
+            }),
+          );
+      }
+    }
+    const data = writeObject(plan, values);
+    const body = errors.length
+      ? `{"errors":${JSON.stringify(errors.map((e) => e.toJSON()))},"data":${data}}`
+      : `{"data":${data}}`;
+    return { status: 200, body };
+  }
+
+  private planMutation(
+    scope: SelectionScope,
+    typeName: string,
+    groups: FieldGroups,
+    path: string[],
+    steps: MutationStep[],
+  ): PlanNode[] {
+    const fields = this.generated.roots.get(typeName);
+    const out: PlanNode[] = [];
+    for (const [key, nodes] of groups) {
+      const name = nodes[0].name.value;
+      const rf = fields?.get(name);
+      if (name === '__typename') out.push({ key, kind: 'const', json: JSON.stringify(typeName) });
+      else if (rf?.kind === 'module')
+        out.push({
+          key,
+          kind: 'object',
+          children: this.planMutation(
+            scope,
+            rf.typeName,
+            subFields(scope, rf.typeName, nodes),
+            [...path, key],
+            steps,
+          ),
+        });
+      else if (rf?.kind === 'mutation') {
+        const node: MutationStep = {
+          key,
+          kind: 'mutation',
+          op: rf.op,
+          object: rf.object,
+          nodes,
+          parentType: typeName,
+          path: [...path, key],
+        };
+        steps.push(node);
+        out.push(node);
+      } else out.push({ key, kind: 'const', json: 'null' });
     }
     return out;
   }

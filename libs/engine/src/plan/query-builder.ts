@@ -60,6 +60,16 @@ export class QueryBuilder {
     return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
   }
 
+  /** One row by field values (read back after an insert, in the same transaction). */
+  rowByKeys(obj: DataObject, keys: Record<string, unknown>, nodes: readonly FieldNode[]): string {
+    const alias = this.alias();
+    const conds = Object.entries(keys).map(
+      ([k, v]) => `${this.column(obj, alias, k)} = ${this.params.add(v)}`,
+    );
+    const json = this.rowJson(obj, alias, this.fields(obj, nodes));
+    return `SELECT (${json})::text AS json FROM ${this.from(obj, alias)} WHERE ${conds.join(' AND ')} LIMIT 1`;
+  }
+
   alias(): string {
     return `t${++this.aliasSeq}`;
   }

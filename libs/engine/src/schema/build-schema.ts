@@ -7,12 +7,13 @@ export type RootField =
   | { kind: 'select'; object: DataObject }
   | { kind: 'select_one'; object: DataObject; keys: string[] }
   | { kind: 'aggregate'; object: DataObject }
-  | { kind: 'bucket'; object: DataObject };
+  | { kind: 'bucket'; object: DataObject }
+  | { kind: 'mutation'; op: 'insert' | 'update' | 'delete'; object: DataObject };
 
 export interface GeneratedSchema {
   schema: GraphQLSchema;
   sdl: string;
-  /** Module type name → field name → what it serves. */
+  /** Module type name (query and mutation roots) → field name → what it serves. */
   roots: Map<string, Map<string, RootField>>;
 }
 
@@ -127,8 +128,14 @@ const NESTED_ARGS = [
   `${doc('Sort options for the nested result set', '    ')}    nested_order_by: [OrderByField]`,
 ].join('\n');
 
-export function moduleTypeName(path: string): string {
-  return path ? `_module_${path.replace(/\./g, '_')}_query` : 'Query';
+export function moduleTypeName(path: string, root: 'Query' | 'Mutation' = 'Query'): string {
+  if (!path) return root;
+  return `_module_${path.replace(/\./g, '_')}_${root === 'Query' ? 'query' : 'mutation'}`;
+}
+
+/** Insert returns the row when it can be read back by primary key; otherwise an OperationResult. */
+export function insertReturnsRow(o: DataObject): boolean {
+  return o.pk.length > 0 && !o.isM2M;
 }
 
 function gqlType(name: string, list: boolean, nonNull: boolean): string {
@@ -185,7 +192,12 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
       );
   }
 
-  const roots = moduleRoots(catalog);
+  out.push(
+    `${doc('The result of a mutation that returns no rows', '')}type OperationResult {\n  success: Boolean\n  affected_rows: BigInt\n  last_id: BigInt\n  message: String\n}\n`,
+  );
+  for (const o of catalog.objects.values()) if (o.writable) out.push(...mutationInputs(o, catalog));
+
+  const roots = new Map([...moduleRoots(catalog), ...mutationRoots(catalog)]);
   for (const [typeName, fields] of roots) {
     const lines: string[] = [];
     for (const [fieldName, rf] of [...fields].sort(([a], [b]) => a.localeCompare(b))) {
@@ -202,6 +214,15 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
         lines.push(
           `  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): ${type}`,
         );
+      } else if (rf.kind === 'mutation') {
+        const o = rf.object;
+        if (rf.op === 'insert')
+          lines.push(
+            `  ${fieldName}(data: ${o.name}_mut_input_data!): ${insertReturnsRow(o) ? o.name : 'OperationResult'}`,
+          );
+        else if (rf.op === 'update')
+          lines.push(`  ${fieldName}(filter: ${o.name}_filter, data: ${o.name}_mut_data!): OperationResult`);
+        else lines.push(`  ${fieldName}(filter: ${o.name}_filter): OperationResult`);
       } else {
         const o = rf.object;
         const keyArgs = rf.keys.map((k) => {
@@ -216,23 +237,65 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
     out.push(`type ${typeName} {\n${lines.join('\n')}\n}\n`);
   }
 
-  const sdl = out.join('\n');
+  const hasMutations = roots.has('Mutation');
+  const sdl = out.join('\n') + (hasMutations ? '\nschema {\n  query: Query\n  mutation: Mutation\n}\n' : '');
   return { schema: buildSchema(sdl, { noLocation: true }), sdl, roots };
 }
 
-function moduleRoots(catalog: CompiledCatalog): Map<string, Map<string, RootField>> {
-  const roots = new Map<string, Map<string, RootField>>([['Query', new Map()]]);
+function mutationRoots(catalog: CompiledCatalog): Map<string, Map<string, RootField>> {
+  const writable = [...catalog.objects.values()].filter((o) => o.writable);
+  if (!writable.length) return new Map();
+  const roots = moduleTree('Mutation');
+  for (const o of writable) {
+    const fields = roots.ensure(o.module);
+    for (const op of ['insert', 'update', 'delete'] as const)
+      fields.set(`${op}_${o.queryName}`, { kind: 'mutation', op, object: o });
+  }
+  return roots.map;
+}
+
+function moduleTree(root: 'Query' | 'Mutation') {
+  const map = new Map<string, Map<string, RootField>>([[root, new Map()]]);
   const ensure = (path: string): Map<string, RootField> => {
-    const typeName = moduleTypeName(path);
-    let fields = roots.get(typeName);
+    const typeName = moduleTypeName(path, root);
+    let fields = map.get(typeName);
     if (!fields) {
       fields = new Map();
-      roots.set(typeName, fields);
+      map.set(typeName, fields);
       const dot = path.lastIndexOf('.');
       ensure(dot < 0 ? '' : path.slice(0, dot)).set(path.slice(dot + 1), { kind: 'module', typeName });
     }
     return fields;
   };
+  return { map, ensure };
+}
+
+/** `<obj>_mut_input_data` (insert, with nested relations) and `<obj>_mut_data` (update). */
+function mutationInputs(o: DataObject, catalog: CompiledCatalog): string[] {
+  const insert: string[] = [];
+  const update: string[] = [];
+  for (const f of o.fields.values()) {
+    if (f.kind === 'scalar' && !f.sql) {
+      const t = f.list ? `[${f.scalar}]` : f.scalar;
+      insert.push(`  ${f.name}: ${t}`);
+      update.push(`  ${f.name}: ${t}`);
+    } else if (f.kind === 'struct') {
+      insert.push(`  ${f.name}: JSON`);
+      update.push(`  ${f.name}: JSON`);
+    } else if (f.kind === 'relation' && catalog.objects.get(f.target)?.writable) {
+      insert.push(
+        `  ${f.name}: ${f.direction === 'forward' ? `${f.target}_mut_input_data` : `[${f.target}_mut_input_data]`}`,
+      );
+    }
+  }
+  return [
+    `input ${o.name}_mut_input_data {\n${insert.join('\n')}\n}\n`,
+    `input ${o.name}_mut_data {\n${update.join('\n')}\n}\n`,
+  ];
+}
+
+function moduleRoots(catalog: CompiledCatalog): Map<string, Map<string, RootField>> {
+  const { map: roots, ensure } = moduleTree('Query');
   for (const o of catalog.objects.values()) {
     const fields = ensure(o.module);
     fields.set(o.queryName, { kind: 'select', object: o });

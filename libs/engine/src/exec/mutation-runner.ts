@@ -1,0 +1,197 @@
+import type { FieldNode, GraphQLSchema } from 'graphql';
+import type { CompiledCatalog, DataObject, RelationField, ScalarField } from '../catalog/model.js';
+import { EngineError } from '../errors.js';
+import { type Args, QueryBuilder } from '../plan/query-builder.js';
+import { type SelectionScope, subFields } from '../plan/selection.js';
+import { quoteIdent, quoteTable } from '../plan/sql.js';
+import { insertReturnsRow } from '../schema/build-schema.js';
+
+export type RunSql = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** A stored row, keyed by column. */
+type Row = Record<string, unknown>;
+
+/**
+ * Runs the mutation fields of one request inside the transaction the executor opened: nested
+ * inserts in dependency order (forward targets first, then the row, then back and many-to-many
+ * rows), updates and deletes as one statement each. Values are bind parameters throughout.
+ */
+export class MutationRunner {
+  /** Objects written so far (for cache invalidation after the commit). */
+  readonly written = new Set<string>();
+
+  constructor(
+    private readonly catalog: CompiledCatalog,
+    private readonly schema: GraphQLSchema,
+    private readonly scope: SelectionScope,
+    private readonly run: RunSql,
+  ) {}
+
+  /** One mutation field → its JSON text. */
+  async field(
+    op: 'insert' | 'update' | 'delete',
+    obj: DataObject,
+    nodes: readonly FieldNode[],
+    parentType: string,
+  ): Promise<string> {
+    const qb = new QueryBuilder(this.catalog, this.schema, this.scope);
+    const args = qb.argsOf(parentType, nodes[0]);
+    if (op === 'insert') {
+      const row = await this.insert(obj, (args.data ?? {}) as Args);
+      if (!insertReturnsRow(obj))
+        return this.result(nodes, 1, `1 row inserted into ${obj.name}`, row[this.col(obj, obj.pk[0] ?? '')]);
+      const keys = Object.fromEntries(obj.pk.map((k) => [k, row[this.col(obj, k)]]));
+      const reader = new QueryBuilder(this.catalog, this.schema, this.scope);
+      const sql = reader.rowByKeys(obj, keys, nodes);
+      const [out] = await this.run(sql, reader.params.values);
+      return (out?.json as string | null | undefined) ?? 'null';
+    }
+    const affected = op === 'update' ? await this.update(qb, obj, args) : await this.delete(qb, obj, args);
+    const verb = op === 'update' ? 'updated' : obj.softDelete ? 'marked deleted' : 'deleted';
+    return this.result(nodes, affected, `${affected} row${affected === 1 ? '' : 's'} ${verb}`);
+  }
+
+  private col(obj: DataObject, field: string): string {
+    const f = obj.fields.get(field);
+    return f?.kind === 'scalar' && f.column ? f.column : field;
+  }
+
+  /** Inserts one row with its nested relations; returns the row as stored. */
+  private async insert(obj: DataObject, data: Args): Promise<Row> {
+    const values = new Map<string, unknown>();
+    const related: Array<[RelationField, Args[]]> = [];
+    for (const [name, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      const f = obj.fields.get(name);
+      if (!f) throw new EngineError('BAD_USER_INPUT', `${obj.name}: unknown field "${name}"`);
+      if (f.kind === 'scalar')
+        values.set(name, f.scalar === 'JSON' && value !== null ? JSON.stringify(value) : value);
+      else if (f.kind === 'struct') values.set(name, value === null ? null : JSON.stringify(value));
+      else if (f.direction === 'forward') {
+        if (value === null) continue;
+        const target = this.catalog.objects.get(f.target)!;
+        const parent = await this.insert(target, value as Args);
+        for (const [mine, theirs] of f.on) values.set(mine, parent[this.col(target, theirs)]);
+      } else if (value !== null) related.push([f, value as Args[]]);
+    }
+    const row = await this.insertRow(obj, values);
+    for (const [f, items] of related) {
+      const target = this.catalog.objects.get(f.target)!;
+      for (const item of items) {
+        if (f.direction === 'back') {
+          const child = { ...item };
+          for (const [mine, theirs] of f.on) child[theirs] = row[this.col(obj, mine)];
+          await this.insert(target, child);
+          continue;
+        }
+        const other = await this.insert(target, item);
+        const junction = this.catalog.objects.get(f.junction!)!;
+        const link = new Map<string, unknown>();
+        for (const [mine, j] of f.on) link.set(j, row[this.col(obj, mine)]);
+        for (const [j, theirs] of f.junctionOn!) link.set(j, other[this.col(target, theirs)]);
+        await this.insertRow(junction, link);
+      }
+    }
+    return row;
+  }
+
+  /** One INSERT … RETURNING; absent fields take their `@default`. */
+  private async insertRow(obj: DataObject, values: Map<string, unknown>): Promise<Row> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const cols: string[] = [];
+    const exprs: string[] = [];
+    for (const f of obj.fields.values()) {
+      if (f.kind === 'relation' || (f.kind === 'scalar' && f.sql)) continue;
+      const column = f.column!;
+      if (values.has(f.name)) {
+        cols.push(quoteIdent(column));
+        exprs.push(p(values.get(f.name)));
+        continue;
+      }
+      const d = f.kind === 'scalar' ? f.default : undefined;
+      if (!d) continue;
+      if (d.value !== undefined)
+        exprs.push(p(typeof d.value === 'object' ? JSON.stringify(d.value) : d.value));
+      else if (d.sequence) exprs.push(`nextval(${p(d.sequence)}::regclass)`);
+      else if (d.insertExp) exprs.push(`(${d.insertExp})`);
+      else continue;
+      cols.push(quoteIdent(column));
+    }
+    const target = `${quoteTable(obj.table!)} AS _ins`;
+    const body = cols.length ? `(${cols.join(', ')}) VALUES (${exprs.join(', ')})` : 'DEFAULT VALUES';
+    const [out] = await this.run(
+      `INSERT INTO ${target} ${body} RETURNING row_to_json(_ins.*)::text AS row`,
+      params,
+    );
+    this.written.add(obj.name);
+    return JSON.parse(out.row as string) as Row;
+  }
+
+  private async update(qb: QueryBuilder, obj: DataObject, args: Args): Promise<number> {
+    const alias = qb.alias();
+    const sets: string[] = [];
+    const data = (args.data ?? {}) as Args;
+    for (const [name, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      const f = obj.fields.get(name);
+      if (!f || f.kind === 'relation' || (f.kind === 'scalar' && f.sql))
+        throw new EngineError('BAD_USER_INPUT', `${obj.name}: "${name}" cannot be updated`);
+      const json = f.kind === 'struct' || f.scalar === 'JSON';
+      sets.push(
+        `${quoteIdent(f.column!)} = ${qb.params.add(json && value !== null ? JSON.stringify(value) : value)}`,
+      );
+    }
+    if (!sets.length)
+      throw new EngineError('BAD_USER_INPUT', `update_${obj.queryName}: data has no fields to set`);
+    for (const f of obj.fields.values())
+      if (f.kind === 'scalar' && f.default?.updateExp && !(f.name in data))
+        sets.push(`${quoteIdent(f.column!)} = (${f.default.updateExp})`);
+    const where = qb.filterList(obj, alias, args.filter);
+    return this.count(
+      `UPDATE ${quoteTable(obj.table!)} AS ${alias} SET ${sets.join(', ')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
+      qb.params.values,
+    );
+  }
+
+  private async delete(qb: QueryBuilder, obj: DataObject, args: Args): Promise<number> {
+    const alias = qb.alias();
+    const where = qb.filterList(obj, alias, args.filter);
+    const table = `${quoteTable(obj.table!)} AS ${alias}`;
+    if (obj.softDelete) {
+      // Already-deleted rows are left alone, so affected_rows counts the rows this call marked.
+      const conds = [...where, `(${obj.softDelete.cond})`];
+      return this.count(
+        `UPDATE ${table} SET ${obj.softDelete.set} WHERE ${conds.join(' AND ')} RETURNING 1`,
+        qb.params.values,
+      );
+    }
+    return this.count(
+      `DELETE FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
+      qb.params.values,
+    );
+  }
+
+  private async count(sql: string, params: readonly unknown[]): Promise<number> {
+    const [out] = await this.run(`WITH _m AS (${sql}) SELECT count(*)::int AS n FROM _m`, params);
+    return out.n as number;
+  }
+
+  /** `OperationResult` with the selected fields only, keys in selection order. */
+  private result(nodes: readonly FieldNode[], affected: number, message: string, lastId?: unknown): string {
+    const values: Record<string, unknown> = {
+      __typename: 'OperationResult',
+      success: true,
+      affected_rows: affected,
+      last_id: typeof lastId === 'number' ? lastId : null,
+      message,
+    };
+    const out: Record<string, unknown> = {};
+    for (const [key, group] of subFields(this.scope, 'OperationResult', nodes))
+      out[key] = values[group[0].name.value];
+    return JSON.stringify(out);
+  }
+}
