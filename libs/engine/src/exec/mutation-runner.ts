@@ -1,5 +1,5 @@
 import type { FieldNode, GraphQLSchema } from 'graphql';
-import type { CompiledCatalog, DataObject, RelationField, ScalarField } from '../catalog/model.js';
+import type { CompiledCatalog, DataObject, RelationField } from '../catalog/model.js';
 import { EngineError } from '../errors.js';
 import { type Args, QueryBuilder } from '../plan/query-builder.js';
 import { type SelectionScope, subFields } from '../plan/selection.js';
