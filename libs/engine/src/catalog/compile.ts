@@ -16,6 +16,7 @@ import {
   type CompiledCatalog,
   type CompiledSource,
   type DataObject,
+  type FunctionDef,
   type ObjectField,
   type ScalarField,
   type ScalarName,
@@ -124,12 +125,22 @@ export function compileCatalogs(
     }
     for (const s of src.structs) structs.set(s.name, s);
   }
+  const functions = sources.flatMap((src) => src.functions);
+  const seen = new Map<string, string>();
+  for (const fn of functions) {
+    const key = `${fn.mutation ? 'mutation' : 'query'}:${fn.module}.${fn.name}`;
+    const other = seen.get(key);
+    if (other && other !== fn.source)
+      problems.add(fn.source, undefined, `function ${fn.name} is also defined by data source ${other}`);
+    seen.set(key, fn.source);
+  }
   if (problems.list.length) throw new CatalogError(problems.list);
-  return { sources, objects, structs };
+  return { sources, objects, structs, functions };
 }
 
 function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems: Problems): CompiledSource {
   const objectDefs: Located<ObjectTypeDefinitionNode>[] = [];
+  const functionDefs: Array<Located<FieldDefinitionNode> & { mutation: boolean }> = [];
   const inputDefs: Located<InputObjectTypeDefinitionNode>[] = [];
   for (const doc of documents) {
     let parsed;
@@ -154,8 +165,8 @@ function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems:
         def.kind === Kind.OBJECT_TYPE_EXTENSION &&
         ['Function', 'MutationFunction'].includes(def.name.value)
       ) {
-        // @function catalogs compile in a later tier; their data objects still load.
-        continue;
+        for (const f of def.fields ?? [])
+          functionDefs.push({ node: f, catalog: doc.name, mutation: def.name.value === 'MutationFunction' });
       } else if (def.kind === Kind.DIRECTIVE_DEFINITION || def.kind === Kind.SCALAR_TYPE_DEFINITION) {
         continue;
       } else {
@@ -212,7 +223,19 @@ function compileSource(spec: SourceSpec, documents: CatalogDocument[], problems:
     objects.push(obj);
   }
   linkRelations(objects, located, problems);
-  return { name: spec.name, type: spec.type, readOnly: spec.readOnly, objects, structs, inputs };
+  const functions = functionDefs.map((d) =>
+    compileFunction(spec, d, rename, dataNames, structNames, problems),
+  );
+  return {
+    name: spec.name,
+    type: spec.type,
+    readOnly: spec.readOnly,
+    objects,
+    structs,
+    inputs,
+    // A read-only source has no mutations, mutation functions included.
+    functions: functions.filter((f): f is FunctionDef => f !== undefined && !(f.mutation && spec.readOnly)),
+  };
 }
 
 function compileObject(
@@ -339,6 +362,52 @@ function compileField(
   }
   if (obj.fields.has(name)) problems.add(catalog, f, `${where}: declared twice`);
   obj.fields.set(name, field);
+}
+
+function compileFunction(
+  spec: SourceSpec,
+  { node, catalog, mutation }: Located<FieldDefinitionNode> & { mutation: boolean },
+  rename: (n: string) => string,
+  dataNames: Set<string>,
+  structNames: Set<string>,
+  problems: Problems,
+): FunctionDef | undefined {
+  const d = directive(node, 'function');
+  const where = `function ${node.name.value}`;
+  if (!d) {
+    problems.add(
+      catalog,
+      node,
+      `${where}: fields of Function/MutationFunction need @function(name:) or @function(sql:)`,
+    );
+    return undefined;
+  }
+  const a = args(d);
+  const t = unwrap(node.type);
+  const kind = SCALARS.has(t.name)
+    ? 'scalar'
+    : dataNames.has(t.name)
+      ? 'object'
+      : structNames.has(t.name)
+        ? 'struct'
+        : undefined;
+  if (!kind) {
+    problems.add(catalog, node.type, `${where}: unknown return type ${t.name}`);
+    return undefined;
+  }
+  if (!str(a.name) && !str(a.sql)) problems.add(catalog, d, `${where}: @function needs name or sql`);
+  const modArg = str(args(directive(node, 'module')).name);
+  return {
+    name: node.name.value,
+    source: spec.name,
+    module: spec.asModule ? [spec.name, modArg].filter(Boolean).join('.') : (modArg ?? ''),
+    mutation,
+    sqlName: str(a.sql) ? undefined : str(a.name),
+    sql: str(a.sql),
+    args: (node.arguments ?? []).map((arg) => ({ name: arg.name.value, type: typeText(arg.type, rename) })),
+    returns: { typeName: rename(t.name), list: t.list, nonNull: t.nonNull, kind },
+    description: node.description?.value,
+  };
 }
 
 function defaultOf(d: ConstDirectiveNode | undefined): ScalarField['default'] {

@@ -108,6 +108,22 @@ export interface StructType {
   description?: string;
 }
 
+/** `@function`: a SQL function (or SQL expression) under `function { … }` or `mutation { function { … } }`. */
+export interface FunctionDef {
+  /** GraphQL field name. */
+  name: string;
+  source: string;
+  module: string;
+  mutation: boolean;
+  /** Database function name (possibly schema-qualified), called with the arguments in order. */
+  sqlName?: string;
+  /** Or a SQL expression/query with `[$arg]` placeholders. */
+  sql?: string;
+  args: Array<{ name: string; type: string }>;
+  returns: { typeName: string; list: boolean; nonNull: boolean; kind: 'scalar' | 'object' | 'struct' };
+  description?: string;
+}
+
 export interface CompiledSource {
   name: string;
   type: string;
@@ -116,10 +132,12 @@ export interface CompiledSource {
   structs: StructType[];
   /** Input types declared by the catalog (view args), printed as they are (prefixed). */
   inputs: Array<{ name: string; fields: ViewArg[] }>;
+  functions: FunctionDef[];
 }
 
 export interface CompiledCatalog {
   sources: CompiledSource[];
   objects: Map<string, DataObject>;
   structs: Map<string, StructType>;
+  functions: FunctionDef[];
 }

@@ -14,7 +14,7 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import type { CompiledCatalog, DataObject } from '../catalog/model.js';
+import type { CompiledCatalog, DataObject, FunctionDef } from '../catalog/model.js';
 import type { PostgresSource } from '../drivers/postgres.js';
 import type { EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
 import { EngineError } from '../errors.js';
@@ -43,8 +43,9 @@ type PlanNode =
 interface MutationStep {
   key: string;
   kind: 'mutation';
-  op: 'insert' | 'update' | 'delete';
-  object: DataObject;
+  /** A table mutation, or a mutation function (`mutation { function { … } }`). */
+  target: { op: 'insert' | 'update' | 'delete'; object: DataObject } | { op: 'function'; fn: FunctionDef };
+  source: string;
   nodes: FieldNode[];
   parentType: string;
   path: string[];
@@ -232,16 +233,20 @@ export class Executor {
       }
       try {
         const builder = new QueryBuilder(this.catalog, this.generated.schema, scope);
+        if (rf.kind === 'mutation') throw new EngineError('BAD_USER_INPUT', `${name} is a mutation`);
+        const source = rf.kind === 'function' ? rf.fn.source : rf.object.source;
         const sql =
-          rf.kind === 'select'
-            ? builder.rootList(rf.object, nodes[0], nodes, typeName)
-            : rf.kind === 'select_one'
-              ? builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName)
-              : builder.rootAggregate(rf.object, nodes, typeName, rf.kind === 'bucket');
+          rf.kind === 'function'
+            ? builder.rootFunction(rf.fn, nodes, typeName)
+            : rf.kind === 'select'
+              ? builder.rootList(rf.object, nodes[0], nodes, typeName)
+              : rf.kind === 'select_one'
+                ? builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName)
+                : builder.rootAggregate(rf.object, nodes, typeName, rf.kind === 'bucket');
         out.push({
           key,
           kind: 'sql',
-          source: rf.object.source,
+          source,
           sql,
           params: builder.params.values,
           path: [...path, key],
@@ -261,7 +266,7 @@ export class Executor {
   private async mutate(scope: SelectionScope, groups: FieldGroups): Promise<QueryResponse> {
     const steps: MutationStep[] = [];
     const plan = this.planMutation(scope, 'Mutation', groups, [], steps);
-    const sources = [...new Set(steps.map((s) => s.object.source))];
+    const sources = [...new Set(steps.map((s) => s.source))];
     if (sources.length > 1)
       return errorsOnly([
         new GraphQLError(
@@ -281,7 +286,7 @@ export class Executor {
           const runner = new MutationRunner(this.catalog, this.generated.schema, scope, run);
           for (const node of steps) {
             current = node;
-            values.set(node, await runner.field(node.op, node.object, node.nodes, node.parentType));
+            values.set(node, await runner.field(node.target, node.nodes, node.parentType));
           }
           return runner.written;
         });
@@ -330,12 +335,12 @@ export class Executor {
             steps,
           ),
         });
-      else if (rf?.kind === 'mutation') {
+      else if (rf?.kind === 'mutation' || rf?.kind === 'function') {
         const node: MutationStep = {
           key,
           kind: 'mutation',
-          op: rf.op,
-          object: rf.object,
+          target: rf.kind === 'function' ? { op: 'function', fn: rf.fn } : { op: rf.op, object: rf.object },
+          source: rf.kind === 'function' ? rf.fn.source : rf.object.source,
           nodes,
           parentType: typeName,
           path: [...path, key],

@@ -1,5 +1,5 @@
 import type { FieldNode, GraphQLSchema } from 'graphql';
-import type { CompiledCatalog, DataObject, RelationField } from '../catalog/model.js';
+import type { CompiledCatalog, DataObject, FunctionDef, RelationField } from '../catalog/model.js';
 import { EngineError } from '../errors.js';
 import { type Args, QueryBuilder } from '../plan/query-builder.js';
 import { type SelectionScope, subFields } from '../plan/selection.js';
@@ -29,12 +29,16 @@ export class MutationRunner {
 
   /** One mutation field → its JSON text. */
   async field(
-    op: 'insert' | 'update' | 'delete',
-    obj: DataObject,
+    target: { op: 'insert' | 'update' | 'delete'; object: DataObject } | { op: 'function'; fn: FunctionDef },
     nodes: readonly FieldNode[],
     parentType: string,
   ): Promise<string> {
     const qb = new QueryBuilder(this.catalog, this.schema, this.scope);
+    if (target.op === 'function') {
+      const [out] = await this.run(qb.rootFunction(target.fn, nodes, parentType), qb.params.values);
+      return (Object.values(out ?? {})[0] as string | null | undefined) ?? 'null';
+    }
+    const { op, object: obj } = target;
     const args = qb.argsOf(parentType, nodes[0]);
     if (op === 'insert') {
       const row = await this.insert(obj, (args.data ?? {}) as Args);

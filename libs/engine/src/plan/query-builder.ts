@@ -2,6 +2,7 @@ import { type FieldNode, type GraphQLObjectType, type GraphQLSchema, getArgument
 import type {
   CompiledCatalog,
   DataObject,
+  FunctionDef,
   ObjectField,
   RelationField,
   ScalarField,
@@ -58,6 +59,34 @@ export class QueryBuilder {
     const conds = keys.map((k) => `${this.column(obj, alias, k)} = ${this.params.add(args[k])}`);
     const json = this.rowJson(obj, alias, this.fields(obj, nodes));
     return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
+  }
+
+  /**
+   * `@function` call: a database function called with the arguments in declared order, or the
+   * catalog's SQL with `[$arg]` placeholders. Scalars come back as JSON values, table types as rows.
+   */
+  rootFunction(fn: FunctionDef, nodes: readonly FieldNode[], parentType: string): string {
+    const args = this.argsOf(parentType, nodes[0]);
+    const from = fn.sql
+      ? `(${fn.sql.replace(/\[\$([A-Za-z_][A-Za-z0-9_]*)\]/g, (_m, name: string) => this.params.add(args[name] ?? null))})`
+      : `${quoteTable(fn.sqlName!)}(${fn.args.map((a) => this.params.add(args[a.name] ?? null)).join(', ')})`;
+    const { kind, list, typeName } = fn.returns;
+    if (kind === 'scalar') {
+      if (list) return `SELECT coalesce(json_agg(_f.v), '[]'::json)::text FROM ${from} AS _f(v)`;
+      return `SELECT to_json(${fn.sql ? from : this.format(typeName as ScalarName, from)})::text`;
+    }
+    if (kind === 'struct') {
+      const struct = this.catalog.structs.get(typeName)!;
+      const base = list
+        ? `(SELECT jsonb_agg(to_jsonb(_f)) FROM ${from} AS _f)`
+        : `(SELECT to_jsonb(_f) FROM ${from} AS _f LIMIT 1)`;
+      return `SELECT (${this.structJson(struct, base, list, nodes)})::text`;
+    }
+    const obj = this.catalog.objects.get(typeName)!;
+    const alias = this.alias();
+    const json = this.rowJson(obj, alias, this.fields(obj, nodes));
+    if (!list) return `SELECT (${json})::text FROM ${from} AS ${alias} LIMIT 1`;
+    return `SELECT coalesce(json_agg(_q.j), '[]'::json)::text FROM (SELECT ${json} AS j FROM ${from} AS ${alias}) AS _q`;
   }
 
   /** One row by field values (read back after an insert, in the same transaction). */
@@ -227,7 +256,7 @@ export class QueryBuilder {
   }
 
   /** A structured (non-table) field: built from the JSON stored in the column. */
-  private structJson(struct: StructType, base: string, list: boolean, nodes: readonly FieldNode[]): string {
+  structJson(struct: StructType, base: string, list: boolean, nodes: readonly FieldNode[]): string {
     const groups = this.fields(struct, nodes);
     const element = list ? '_e.v' : `(${base})::jsonb`;
     const pairs: Array<[string, string]> = [];

@@ -1,5 +1,12 @@
 import { type GraphQLSchema, buildSchema } from 'graphql';
-import type { CompiledCatalog, DataObject, RelationField, ScalarName, StructType } from '../catalog/model.js';
+import type {
+  CompiledCatalog,
+  DataObject,
+  FunctionDef,
+  RelationField,
+  ScalarName,
+  StructType,
+} from '../catalog/model.js';
 
 /** What a field of a module type (Query or `_module_*_query`) serves. */
 export type RootField =
@@ -8,7 +15,8 @@ export type RootField =
   | { kind: 'select_one'; object: DataObject; keys: string[] }
   | { kind: 'aggregate'; object: DataObject }
   | { kind: 'bucket'; object: DataObject }
-  | { kind: 'mutation'; op: 'insert' | 'update' | 'delete'; object: DataObject };
+  | { kind: 'mutation'; op: 'insert' | 'update' | 'delete'; object: DataObject }
+  | { kind: 'function'; fn: FunctionDef };
 
 export interface GeneratedSchema {
   schema: GraphQLSchema;
@@ -128,9 +136,17 @@ const NESTED_ARGS = [
   `${doc('Sort options for the nested result set', '    ')}    nested_order_by: [OrderByField]`,
 ].join('\n');
 
-export function moduleTypeName(path: string, root: 'Query' | 'Mutation' = 'Query'): string {
+type RootTypeName = 'Query' | 'Mutation' | 'Function' | 'MutationFunction';
+const MODULE_SUFFIX: Record<RootTypeName, string> = {
+  Query: 'query',
+  Mutation: 'mutation',
+  Function: 'function',
+  MutationFunction: 'mut_function',
+};
+
+export function moduleTypeName(path: string, root: RootTypeName = 'Query'): string {
   if (!path) return root;
-  return `_module_${path.replace(/\./g, '_')}_${root === 'Query' ? 'query' : 'mutation'}`;
+  return `_module_${path.replace(/\./g, '_')}_${MODULE_SUFFIX[root]}`;
 }
 
 /** Insert returns the row when it can be read back by primary key; otherwise an OperationResult. */
@@ -198,6 +214,18 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
   for (const o of catalog.objects.values()) if (o.writable) out.push(...mutationInputs(o, catalog));
 
   const roots = new Map([...moduleRoots(catalog), ...mutationRoots(catalog)]);
+  for (const mutation of [false, true]) {
+    const fns = catalog.functions.filter((f) => f.mutation === mutation);
+    if (!fns.length) continue;
+    const tree = moduleTree(mutation ? 'MutationFunction' : 'Function');
+    for (const fn of fns) tree.ensure(fn.module).set(fn.name, { kind: 'function', fn });
+    for (const [k, v] of tree.map) roots.set(k, v);
+    const parent = mutation ? 'Mutation' : 'Query';
+    if (!roots.has(parent)) roots.set(parent, new Map());
+    roots
+      .get(parent)!
+      .set('function', { kind: 'module', typeName: mutation ? 'MutationFunction' : 'Function' });
+  }
   for (const [typeName, fields] of roots) {
     const lines: string[] = [];
     for (const [fieldName, rf] of [...fields].sort(([a], [b]) => a.localeCompare(b))) {
@@ -213,6 +241,13 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
               : `[_${o.name}_aggregation_bucket]`;
         lines.push(
           `  ${fieldName}(\n${viewArgs}${LIST_ARGS(`${o.name}_filter`, defaultLimit)}\n  ): ${type}`,
+        );
+      } else if (rf.kind === 'function') {
+        const fn = rf.fn;
+        const args = fn.args.length ? `(${fn.args.map((a) => `${a.name}: ${a.type}`).join(', ')})` : '';
+        const type = fn.returns.list ? `[${fn.returns.typeName}]` : fn.returns.typeName;
+        lines.push(
+          `${fn.description ? doc(fn.description) : ''}  ${fieldName}${args}: ${type}${fn.returns.nonNull ? '!' : ''}`,
         );
       } else if (rf.kind === 'mutation') {
         const o = rf.object;
@@ -254,7 +289,7 @@ function mutationRoots(catalog: CompiledCatalog): Map<string, Map<string, RootFi
   return roots.map;
 }
 
-function moduleTree(root: 'Query' | 'Mutation') {
+function moduleTree(root: RootTypeName) {
   const map = new Map<string, Map<string, RootField>>([[root, new Map()]]);
   const ensure = (path: string): Map<string, RootField> => {
     const typeName = moduleTypeName(path, root);
