@@ -1,13 +1,16 @@
-// The three servers under load and the three query shapes, written once per server.
+// The three servers under load and the five query shapes, written once per server.
 //
 // Each target: start() launches its process(es) and waits until it answers; request(shape) is the
-// HTTP request autocannon sends; rows(shape, json) extracts the ids of the answer (to check that
-// all servers return the same rows); queries(shape) is what the markdown prints. The processes are
-// stopped by run.mjs (stopAllChildren), whatever happened.
+// HTTP request autocannon sends; rows(shape, json) reduces the answer to a comparable string (the
+// ids of the rows, or the counts and sums of an aggregation; to check that all servers return the
+// same); queries(shape) is what the markdown prints. The processes are stopped by run.mjs
+// (stopAllChildren), whatever happened.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { BENCH_DB, CATALOG_SDL, CORE_DB, dsn, recreateDatabase } from './data.mjs';
 import { POOL_SIZE } from './peers/raw-pg.mjs';
 import { Child, ROOT, fatal, freePort, postJson, progress, waitFor } from './lib.mjs';
@@ -18,10 +21,29 @@ export const SHAPES = {
   a: { title: 'list + forward relation', what: '50 orders by id, each with its customer' },
   b: { title: 'by pk + back relation', what: 'customer 42 with all its orders by id' },
   c: { title: 'filtered list', what: 'orders with status "paid" and total > 500, first 50 by id' },
+  d: {
+    title: 'aggregation',
+    what: 'count, sum, average, min and max of total over the orders with status "paid"',
+  },
+  e: {
+    title: 'bucket aggregation',
+    what: 'count, sum and average of total per status (GROUP BY status)',
+  },
 };
 
-/** Ids of an answer, as one comparable string per shape (accessors name the server's fields). */
-function idsOf(shape, data, { a, b, c, customer, orders }) {
+/** Shapes whose answer is an aggregation (compared by counts and sums, not by ids). */
+export const AGGREGATE_SHAPES = new Set(['d', 'e']);
+
+const money = (x) => (x === null || x === undefined ? 'null' : Number(x).toFixed(2));
+const mean = (x) => (x === null || x === undefined ? 'null' : Number(x).toFixed(4));
+
+/**
+ * An answer as one comparable string per shape: the ids of the rows for (a)–(c); for (d) the row
+ * count and sum/avg/min/max of total, for (e) the same per status, sorted by status (numbers
+ * rounded: PostGraphile answers NUMERIC as strings). Accessors name the server's fields; (d) and
+ * (e) accessors return { n, sum, avg, min, max } and [{ status, n, sum, avg }].
+ */
+function answerOf(shape, data, { a, b, c, d, e, customer, orders }) {
   if (shape === 'a')
     return a(data)
       .map((o) => `${o.id}:${o[customer]?.id}`)
@@ -30,9 +52,31 @@ function idsOf(shape, data, { a, b, c, customer, orders }) {
     const cu = b(data);
     return cu ? `${cu.id}:[${cu[orders].map((o) => o.id).join(',')}]` : 'null';
   }
-  return c(data)
-    .map((o) => o.id)
-    .join(',');
+  if (shape === 'c')
+    return c(data)
+      .map((o) => o.id)
+      .join(',');
+  if (shape === 'd') {
+    const x = d(data);
+    return `n=${Number(x.n)} sum=${money(x.sum)} avg=${mean(x.avg)} min=${money(x.min)} max=${money(x.max)}`;
+  }
+  return e(data)
+    .map((g) => ({ ...g, status: String(g.status) }))
+    .sort((x, y) => (x.status < y.status ? -1 : x.status > y.status ? 1 : 0))
+    .map((g) => `${g.status}: n=${Number(g.n)} sum=${money(g.sum)} avg=${mean(g.avg)}`)
+    .join(', ');
+}
+
+/** What an answer string (of answerOf) contains, for the report ("50 rows", "5 buckets", …). */
+export function answerSummary(shape, value) {
+  if (shape === 'd') return `over ${value.match(/^n=(\d+)/)?.[1] ?? '?'} orders`;
+  if (shape === 'e') {
+    const n = value === '' ? 0 : value.split(', ').length;
+    return `${n} bucket${n === 1 ? '' : 's'}`;
+  }
+  const n = value === 'null' || value === '' ? 0 : value.split(',').length;
+  if (shape === 'b') return value === 'null' ? 'no customer' : `1 customer with ${n} orders`;
+  return `${n} row${n === 1 ? '' : 's'}`;
 }
 
 /** Throws a readable error unless `res` is a GraphQL answer with data and without errors. */
@@ -51,6 +95,23 @@ function graphqlData(target, res) {
 }
 
 const ENV_BASE = { NODE_ENV: 'production' };
+
+/** Accessors of (d) and (e) for answers in Hugr's form (Muninn, and raw pg, which answers the same). */
+function hugrAggregates(aggregation, buckets) {
+  return {
+    d: (data) => {
+      const x = aggregation(data);
+      return { n: x._rows_count, ...x.total };
+    },
+    e: (data) =>
+      buckets(data).map((g) => ({
+        status: g.key.status,
+        n: g.aggregations._rows_count,
+        sum: g.aggregations.total.sum,
+        avg: g.aggregations.total.avg,
+      })),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Muninn: a management node and one work node from dist/, data source created through the API.
@@ -78,6 +139,12 @@ export class MuninnTarget {
       c:
         `{ ${this.name('orders')}(filter: {status: {eq: "paid"}, total: {gt: 500}}, limit: 50, ` +
         `order_by: [{field: "id"}]) { id total created_at } }`,
+      d:
+        `{ ${this.name('orders_aggregation')}(filter: {status: {eq: "paid"}}) ` +
+        '{ _rows_count total { sum avg min max } } }',
+      e:
+        `{ ${this.name('orders_bucket_aggregation')}(order_by: [{field: "key.status"}]) ` +
+        '{ key { status } aggregations { _rows_count total { sum avg } } } }',
     }[shape];
   }
 
@@ -91,10 +158,14 @@ export class MuninnTarget {
   }
 
   rows(shape, json) {
-    return idsOf(shape, json.data, {
+    return answerOf(shape, json.data, {
       a: (d) => d[this.name('orders')],
       b: (d) => d[this.name('customers_by_pk')],
       c: (d) => d[this.name('orders')],
+      ...hugrAggregates(
+        (d) => d[this.name('orders_aggregation')],
+        (d) => d[this.name('orders_bucket_aggregation')],
+      ),
       customer: 'customer',
       orders: 'orders',
     });
@@ -233,7 +304,47 @@ export class MuninnTarget {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PostGraphile 4 CLI
+// PostGraphile 4 CLI, with @graphile/pg-aggregates for (d) and (e)
+
+/**
+ * @graphile/pg-aggregates (for PostGraphile 4) lives in a project of its own, bench/peers/pg-aggregates/
+ * (package.json + package-lock.json, `legacy-peer-deps`): its peer dependency graphql <16 conflicts
+ * with this repository's graphql@16, so in the root it installs only with `--force`, after which a
+ * plain `npm install`/`npm ci` fails with ERESOLVE. Its peers resolve at run time to PostGraphile's
+ * own copies (bench/peers/postgraphile-resolve.cjs).
+ */
+export const PG_AGGREGATES_DIR = resolve(ROOT, 'bench/peers/pg-aggregates');
+const PG_AGGREGATES_PLUGIN = resolve(PG_AGGREGATES_DIR, 'node_modules/@graphile/pg-aggregates');
+
+/** Version of the installed @graphile/pg-aggregates, or undefined. */
+export function pgAggregatesVersion() {
+  try {
+    return JSON.parse(fs.readFileSync(resolve(PG_AGGREGATES_PLUGIN, 'package.json'), 'utf8')).version;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Installs bench/peers/pg-aggregates from its lock file (`npm ci`) unless it is installed already. */
+function ensurePgAggregates() {
+  if (pgAggregatesVersion()) return;
+  const where = relative(ROOT, PG_AGGREGATES_DIR);
+  progress(`postgraphile: installing @graphile/pg-aggregates into ${where} (npm ci, once)`);
+  try {
+    execFileSync(
+      process.platform === 'win32' ? 'npm.cmd' : 'npm',
+      ['ci', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund'],
+      { cwd: PG_AGGREGATES_DIR, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+  } catch (err) {
+    throw new Error(
+      `could not install @graphile/pg-aggregates (${err.message}); run \`npm ci\` in ${where}, ` +
+        'or leave PostGraphile out with BENCH_TARGETS=muninn,raw-pg',
+      { cause: err },
+    );
+  }
+  if (!pgAggregatesVersion()) throw new Error(`npm ci in ${where} did not install @graphile/pg-aggregates`);
+}
 
 export class PostGraphileTarget {
   key = 'postgraphile';
@@ -249,6 +360,12 @@ export class PostGraphileTarget {
       c:
         '{ ordersTotalOverList(minTotal: "500", condition: {status: "paid"}, orderBy: ID_ASC, first: 50) ' +
         '{ id total createdAt } }',
+      d:
+        '{ allOrders(condition: {status: "paid"}) { totalCount ' +
+        'aggregates { sum { total } average { total } min { total } max { total } } } }',
+      e:
+        '{ allOrders { groupedAggregates(groupBy: [STATUS]) { keys distinctCount { id } ' +
+        'sum { total } average { total } } } }',
     }[shape];
   }
 
@@ -262,16 +379,31 @@ export class PostGraphileTarget {
   }
 
   rows(shape, json) {
-    return idsOf(shape, json.data, {
+    return answerOf(shape, json.data, {
       a: (d) => d.allOrdersList,
       b: (d) => d.customerById,
       c: (d) => d.ordersTotalOverList,
+      d: ({ allOrders: { totalCount, aggregates: x } }) => ({
+        n: totalCount,
+        sum: x.sum.total,
+        avg: x.average.total,
+        min: x.min.total,
+        max: x.max.total,
+      }),
+      e: (d) =>
+        d.allOrders.groupedAggregates.map((g) => ({
+          status: g.keys[0],
+          n: g.distinctCount.id,
+          sum: g.sum.total,
+          avg: g.average.total,
+        })),
       customer: 'customerByCustomerId',
       orders: 'ordersByCustomerIdList',
     });
   }
 
-  cliArgs(port) {
+  /** `plugin`: path of @graphile/pg-aggregates. Aggregates exist only on connections, hence `both`. */
+  cliArgs(port, plugin = PG_AGGREGATES_PLUGIN) {
     // prettier-ignore
     return [
       '-c', dsn(BENCH_DB),
@@ -280,11 +412,14 @@ export class PostGraphileTarget {
       '--max-pool-size', String(POOL_SIZE),
       '--disable-graphiql',
       '--disable-query-log',
-      '--simple-collections', 'only',
+      '--simple-collections', 'both',
+      '--append-plugins', plugin,
     ];
   }
 
   async start() {
+    ensurePgAggregates();
+    this.pluginVersion = pgAggregatesVersion();
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     progress(`postgraphile: starting PostGraphile ${this.version} CLI on ${port}`);
@@ -308,11 +443,12 @@ export class PostGraphileTarget {
   }
 
   describe() {
-    const args = this.cliArgs('<port>');
+    const args = this.cliArgs('<port>', relative(ROOT, PG_AGGREGATES_PLUGIN));
     return (
       `\`postgraphile@${this.version}\` CLI, i.e. \`npx postgraphile ${args.join(' ')}\` with ` +
-      '`NODE_ENV=production` (no watch, no JWT, no plugins), run as `node --require ' +
-      'bench/peers/postgraphile-resolve.cjs node_modules/postgraphile/cli.js …` (see notes)'
+      '`NODE_ENV=production` (no watch, no JWT; one plugin, ' +
+      `\`@graphile/pg-aggregates@${this.pluginVersion}\`, for shapes (d) and (e)), run as ` +
+      '`node --require bench/peers/postgraphile-resolve.cjs node_modules/postgraphile/cli.js …` (see notes)'
     );
   }
 }
@@ -325,7 +461,13 @@ export class RawPgTarget {
   label = 'raw pg';
   script = resolve(ROOT, 'bench/peers/raw-pg.mjs');
 
-  bodies = { a: { limit: 50 }, b: { id: 42 }, c: { status: 'paid', minTotal: 500, limit: 50 } };
+  bodies = {
+    a: { limit: 50 },
+    b: { id: 42 },
+    c: { status: 'paid', minTotal: 500, limit: 50 },
+    d: { status: 'paid' },
+    e: {},
+  };
 
   queries(shape) {
     return `POST /${shape} ${JSON.stringify(this.bodies[shape])}`;
@@ -341,10 +483,14 @@ export class RawPgTarget {
   }
 
   rows(shape, json) {
-    return idsOf(shape, json.data, {
+    return answerOf(shape, json.data, {
       a: (d) => d.orders,
       b: (d) => d.customers_by_pk,
       c: (d) => d.orders,
+      ...hugrAggregates(
+        (d) => d.orders_aggregation,
+        (d) => d.orders_bucket_aggregation,
+      ),
       customer: 'customer',
       orders: 'orders',
     });

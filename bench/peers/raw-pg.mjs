@@ -1,5 +1,5 @@
 // "Raw pg over HTTP": the ceiling of the benchmark. A minimal node:http server with one pg.Pool
-// (10 connections, as Muninn's per-source pool) that answers the three query shapes with
+// (10 connections, as Muninn's per-source pool) that answers the five query shapes with
 // hand-written SQL. PostgreSQL builds the whole response JSON (json_build_object/json_agg), and
 // the server sends that text as the body without parsing it.
 //
@@ -8,6 +8,8 @@
 // POST /a  {"limit": 50}                                    orders + forward relation customer
 // POST /b  {"id": 42}                                       customer by pk + back relation orders
 // POST /c  {"status": "paid", "minTotal": 500, "limit": 50} filtered orders
+// POST /d  {"status": "paid"}                               aggregation of the filtered orders
+// POST /e  {}                                               bucket aggregation by status
 // GET  /health
 
 import http from 'node:http';
@@ -46,6 +48,26 @@ export const SHAPES = {
       FROM (SELECT id, total, created_at FROM orders WHERE status = $1 AND total > $2
             ORDER BY id LIMIT $3) o`,
     values: (b) => [b.status, b.minTotal, b.limit],
+  },
+  d: {
+    sql: `
+      SELECT json_build_object('data', json_build_object('orders_aggregation', json_build_object(
+          '_rows_count', count(*),
+          'total', json_build_object('sum', sum(total), 'avg', avg(total), 'min', min(total),
+                                     'max', max(total)))))::text AS body
+      FROM orders WHERE status = $1`,
+    values: (b) => [b.status],
+  },
+  e: {
+    sql: `
+      SELECT json_build_object('data', json_build_object('orders_bucket_aggregation', coalesce(json_agg(
+          json_build_object('key', json_build_object('status', g.status),
+                            'aggregations', json_build_object('_rows_count', g.n,
+                                'total', json_build_object('sum', g.sum, 'avg', g.avg)))
+          ORDER BY g.status), '[]'::json)))::text AS body
+      FROM (SELECT status, count(*) AS n, sum(total) AS sum, avg(total) AS avg
+            FROM orders GROUP BY status) g`,
+    values: () => [],
   },
 };
 
