@@ -20,7 +20,10 @@ extend type MutationFunction {
 }`;
 
 async function run(e: Engine, query: string, variables?: Record<string, unknown>) {
-  return JSON.parse((await e.execute({ query, variables })).body) as { data?: Record<string, any>; errors?: Array<{ message: string }> };
+  return JSON.parse((await e.execute({ query, variables })).body) as {
+    data?: Record<string, any>;
+    errors?: Array<{ message: string }>;
+  };
 }
 
 beforeAll(async () => {
