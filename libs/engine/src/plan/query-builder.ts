@@ -232,7 +232,7 @@ export class QueryBuilder {
         pairs.push([key, this.relationAggregation(obj, alias, rel, nodes, !!agg[2])]);
         continue;
       }
-      if (!f || (f.kind === 'scalar' && TIME_SCALARS.has(f.scalar))) {
+      if (!f || (f.kind === 'scalar' && TIME_SCALARS.has(f.scalar) && !f.list)) {
         const value = this.scalarValue(obj, alias, nodes[0]);
         pairs.push([key, value.part ? value.expr : this.format(value.scalar, value.expr)]);
         continue;
