@@ -79,7 +79,7 @@ it('calls scalar functions, SQL expressions and table functions in modules', asy
 it('takes arguments as bind parameters: hostile strings are data', async () => {
   c.reset();
   const body = await run(engine, 'query ($x: Int!) { function { doubled(x: $x) } }', { x: 4 });
-  expect(body.data.function.doubled).toBe(8);
+  expect(body.data!.function.doubled).toBe(8);
   const hostile = await run(engine, '{ function { doubled(x: "1; DROP TABLE orders") } }');
   expect(hostile.errors?.[0].message).toMatch(/Int cannot represent/);
   expect(await c.sql('SELECT count(*)::int AS n FROM orders')).toEqual([{ n: 8 }]);

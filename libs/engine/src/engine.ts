@@ -68,7 +68,10 @@ export class Engine {
         await s.driver.close();
       }
     }
-    const generated = generateSchema(catalog, options.defaultLimit ?? 2000);
+    const generated = generateSchema(catalog, options.defaultLimit ?? 2000, {
+      functions: options.hostFunctions ?? [],
+      types: options.hostTypes,
+    });
     installScalars(generated.schema);
     const drivers = new Map(accepted.map((s) => [s.spec.name, s.driver]));
     const executor = new Executor(generated, catalog, drivers, {
@@ -76,6 +79,7 @@ export class Engine {
       cacheSize: options.planCacheSize ?? 1000,
       logger: options.logger,
       onMutation: options.onMutation,
+      remoteMutations: options.remoteMutations,
     });
     return new Engine(
       generated.schema,
@@ -86,8 +90,9 @@ export class Engine {
     );
   }
 
-  execute(request: QueryRequest): Promise<QueryResponse> {
-    return this.executor.execute(request);
+  /** `context` reaches host functions and remote-mutation handlers (e.g. who is asking). */
+  execute(request: QueryRequest, context?: unknown): Promise<QueryResponse> {
+    return this.executor.execute(request, context);
   }
 
   /** Pool usage per source (for metrics and readiness details). */

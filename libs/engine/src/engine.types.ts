@@ -37,7 +37,34 @@ export interface EngineLogger {
   error(obj: Record<string, unknown>, msg: string): void;
 }
 
+/**
+ * A function implemented by the host (the work node), served like a catalog `@function`:
+ * `function { <module> { name(args) } }` or, with `mutation: true`, `mutation { function { … } }`.
+ */
+export interface HostFunction {
+  /** Dotted module path, e.g. `core` or `core.cluster`. */
+  module: string;
+  name: string;
+  mutation: boolean;
+  /** Arguments as GraphQL type text, e.g. `{ name: 'name', type: 'String!' }`. */
+  args: Array<{ name: string; type: string }>;
+  /** GraphQL return type: a scalar, `OperationResult`, or a type declared in `hostTypes`. */
+  returns: string;
+  description?: string;
+  /** The result must be JSON-serialisable; it is projected onto the selection. */
+  run(args: Record<string, unknown>, context: unknown): Promise<unknown>;
+}
+
 export interface EngineOptions {
+  /** Functions implemented by the host (e.g. the `core` module's `info` and lifecycle calls). */
+  hostFunctions?: HostFunction[];
+  /** SDL of object types that host functions return. */
+  hostTypes?: string;
+  /**
+   * Mutation requests whose only source is one of these are not run here but handed, whole, to
+   * the handler (a work node forwards `core` writes to management).
+   */
+  remoteMutations?: Record<string, (request: QueryRequest, context: unknown) => Promise<QueryResponse>>;
   /** Maximum selection depth (SPEC §5); default 7. */
   maxDepth?: number;
   /** Default `limit` of lists without one; default 2000 (Hugr's). */

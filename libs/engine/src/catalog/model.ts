@@ -1,4 +1,5 @@
 /** The compiled form of the catalogs: what the schema generator and the planner read. */
+import type { HostFunction } from '../engine.types.js';
 
 export type ScalarName =
   | 'String'
@@ -120,8 +121,10 @@ export interface FunctionDef {
   /** Or a SQL expression/query with `[$arg]` placeholders. */
   sql?: string;
   args: Array<{ name: string; type: string }>;
-  returns: { typeName: string; list: boolean; nonNull: boolean; kind: 'scalar' | 'object' | 'struct' };
+  returns: { typeName: string; list: boolean; nonNull: boolean; kind: 'scalar' | 'object' | 'struct' | 'host' };
   description?: string;
+  /** Set for functions the host implements in code. */
+  host?: HostFunction;
 }
 
 export interface CompiledSource {

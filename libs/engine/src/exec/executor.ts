@@ -8,7 +8,12 @@ import {
   Source,
   defaultFieldResolver,
   execute,
+  getArgumentValues,
+  getNamedType,
   getOperationAST,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  isObjectType,
   getVariableValues,
   parse,
   specifiedRules,
@@ -38,7 +43,18 @@ type PlanNode =
     }
   | { key: string; kind: 'error'; error: GraphQLError }
   | { key: string; kind: 'introspection' }
+  | HostCall
   | MutationStep;
+
+/** A call of a host function (`HostFunction.run`), its result projected onto the selection. */
+interface HostCall {
+  key: string;
+  kind: 'host';
+  fn: FunctionDef;
+  args: Record<string, unknown>;
+  nodes: FieldNode[];
+  path: string[];
+}
 
 interface MutationStep {
   key: string;
@@ -64,6 +80,7 @@ export interface ExecutorOptions {
   logger?: EngineLogger;
   /** After a mutation commits: the objects it wrote (cache invalidation hooks in here). */
   onMutation?: (event: { source: string; objects: string[] }) => void;
+  remoteMutations?: Record<string, (request: QueryRequest, context: unknown) => Promise<QueryResponse>>;
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -87,7 +104,7 @@ export class Executor {
     this.plans = new Lru(opts.cacheSize);
   }
 
-  async execute(req: QueryRequest): Promise<QueryResponse> {
+  async execute(req: QueryRequest, context?: unknown): Promise<QueryResponse> {
     if (typeof req.query !== 'string' || req.query.trim() === '')
       return badRequest('the request has no query (send {"query": "…"})');
     if (req.variables != null && (typeof req.variables !== 'object' || Array.isArray(req.variables)))
@@ -124,19 +141,18 @@ export class Executor {
     const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return errorsOnly(coerced.errors);
 
+    const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
     if (operation.operation === 'mutation') {
-      const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
-      return this.mutate(scope, collectFields(scope, 'Mutation', [operation.selectionSet]));
+      return this.mutate(scope, collectFields(scope, 'Mutation', [operation.selectionSet]), req, context);
     }
 
     const planKey = `${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
     let plan = this.plans.get(planKey);
     if (!plan) {
-      const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
       plan = this.planObject(scope, 'Query', collectFields(scope, 'Query', [operation.selectionSet]), []);
       this.plans.set(planKey, plan);
     }
-    return this.run(plan, document, req, prepared.hasIntrospection);
+    return this.run(plan, document, req, prepared.hasIntrospection, scope, context);
   }
 
   private prepare(query: string): Prepared {
@@ -231,6 +247,15 @@ export class Executor {
         out.push({ key, kind: 'object', children });
         continue;
       }
+      if (rf.kind === 'function' && rf.fn.host) {
+        try {
+          const args = argumentsOf(this.generated.schema, typeName, nodes[0], scope.variables);
+          out.push({ key, kind: 'host', fn: rf.fn, args, nodes, path: [...path, key] });
+        } catch (err) {
+          out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
+        }
+        continue;
+      }
       try {
         const builder = new QueryBuilder(this.catalog, this.generated.schema, scope);
         if (rf.kind === 'mutation') throw new EngineError('BAD_USER_INPUT', `${name} is a mutation`);
@@ -263,9 +288,20 @@ export class Executor {
    * A mutation request: its fields run in order in ONE transaction on ONE data source; a request
    * that touches two sources is refused before anything runs. Any failure rolls everything back.
    */
-  private async mutate(scope: SelectionScope, groups: FieldGroups): Promise<QueryResponse> {
+  private async mutate(
+    scope: SelectionScope,
+    groups: FieldGroups,
+    req: QueryRequest,
+    context: unknown,
+  ): Promise<QueryResponse> {
     const steps: MutationStep[] = [];
-    const plan = this.planMutation(scope, 'Mutation', groups, [], steps);
+    const hostCalls: HostCall[] = [];
+    let plan: PlanNode[];
+    try {
+      plan = this.planMutation(scope, 'Mutation', groups, [], steps, hostCalls);
+    } catch (err) {
+      return errorsOnly([this.fieldError(err, [], [])]);
+    }
     const sources = [...new Set(steps.map((s) => s.source))];
     if (sources.length > 1)
       return errorsOnly([
@@ -274,6 +310,21 @@ export class Executor {
           { extensions: { code: 'BAD_USER_INPUT' } },
         ),
       ]);
+    if (sources.length && hostCalls.length)
+      return errorsOnly([
+        new GraphQLError(
+          `${hostCalls.map((h) => h.fn.name).join(', ')} cannot run in the same request as data mutations (no shared transaction)`,
+          { extensions: { code: 'BAD_USER_INPUT' } },
+        ),
+      ]);
+    const remote = sources.length === 1 ? this.opts.remoteMutations?.[sources[0]] : undefined;
+    if (remote) return remote(req, context);
+    if (hostCalls.length) {
+      const values = new Map<PlanNode, string>();
+      const errors: GraphQLError[] = [];
+      for (const call of hostCalls) await this.runHost(call, values, errors, scope, context);
+      return respond(writeObject(plan, values), errors);
+    }
     const values = new Map<PlanNode, string>();
     const errors: GraphQLError[] = [];
     if (sources.length) {
@@ -303,11 +354,7 @@ export class Executor {
           );
       }
     }
-    const data = writeObject(plan, values);
-    const body = errors.length
-      ? `{"errors":${JSON.stringify(errors.map((e) => e.toJSON()))},"data":${data}}`
-      : `{"data":${data}}`;
-    return { status: 200, body };
+    return respond(writeObject(plan, values), errors);
   }
 
   private planMutation(
@@ -316,6 +363,7 @@ export class Executor {
     groups: FieldGroups,
     path: string[],
     steps: MutationStep[],
+    hostCalls: HostCall[],
   ): PlanNode[] {
     const fields = this.generated.roots.get(typeName);
     const out: PlanNode[] = [];
@@ -333,9 +381,15 @@ export class Executor {
             subFields(scope, rf.typeName, nodes),
             [...path, key],
             steps,
+            hostCalls,
           ),
         });
-      else if (rf?.kind === 'mutation' || rf?.kind === 'function') {
+      else if (rf?.kind === 'function' && rf.fn.host) {
+        const args = argumentsOf(this.generated.schema, typeName, nodes[0], scope.variables);
+        const call: HostCall = { key, kind: 'host', fn: rf.fn, args, nodes, path: [...path, key] };
+        hostCalls.push(call);
+        out.push(call);
+      } else if (rf?.kind === 'mutation' || rf?.kind === 'function') {
         const node: MutationStep = {
           key,
           kind: 'mutation',
@@ -367,6 +421,8 @@ export class Executor {
     document: DocumentNode,
     req: QueryRequest,
     introspect: boolean,
+    scope: SelectionScope,
+    context: unknown,
   ): Promise<QueryResponse> {
     const errors: GraphQLError[] = [];
     const values = new Map<PlanNode, string>();
@@ -376,6 +432,7 @@ export class Executor {
         if (n.kind === 'object') visit(n.children);
         else if (n.kind === 'error') errors.push(n.error);
         else if (n.kind === 'sql') pending.push(this.runSql(n, values, errors));
+        else if (n.kind === 'host') pending.push(this.runHost(n, values, errors, scope, context));
       }
     };
     visit(plan);
@@ -397,11 +454,25 @@ export class Executor {
       if (result.errors) errors.push(...result.errors);
     }
     await Promise.all(pending);
-    const data = writeObject(plan, values, introspection);
-    const body = errors.length
-      ? `{"errors":${JSON.stringify(errors.map((e) => e.toJSON()))},"data":${data}}`
-      : `{"data":${data}}`;
-    return { status: 200, body };
+    return respond(writeObject(plan, values, introspection), errors);
+  }
+
+  private async runHost(
+    n: HostCall,
+    values: Map<PlanNode, string>,
+    errors: GraphQLError[],
+    scope: SelectionScope,
+    context: unknown,
+  ): Promise<void> {
+    try {
+      const result = await n.fn.host!.run(n.args, context);
+      values.set(
+        n,
+        JSON.stringify(project(this.generated.schema, scope, result, n.fn.returns.typeName, n.nodes)),
+      );
+    } catch (err) {
+      errors.push(this.fieldError(err, n.nodes, n.path));
+    }
   }
 
   private async runSql(
@@ -419,6 +490,46 @@ export class Executor {
       errors.push(this.fieldError(err, n.nodes, n.path));
     }
   }
+}
+
+function argumentsOf(
+  schema: GraphQLSchema,
+  typeName: string,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
+  const def = (schema.getType(typeName) as GraphQLObjectType).getFields()[node.name.value];
+  return getArgumentValues(def, node, variables);
+}
+
+/** A host function's JS result shaped like the selection (aliases, sub-selections, __typename). */
+function project(
+  schema: GraphQLSchema,
+  scope: SelectionScope,
+  value: unknown,
+  typeName: string,
+  nodes: readonly FieldNode[],
+): unknown {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) return value.map((v) => project(schema, scope, v, typeName, nodes));
+  const type = schema.getType(typeName);
+  if (!isObjectType(type)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, group] of subFields(scope, type.name, nodes)) {
+    const name = group[0].name.value;
+    if (name === '__typename') out[key] = type.name;
+    else {
+      const field = type.getFields()[name];
+      out[key] = project(
+        schema,
+        scope,
+        (value as Record<string, unknown>)[name],
+        getNamedType(field.type).name,
+        group,
+      );
+    }
+  }
+  return out;
 }
 
 function writeObject(
@@ -455,6 +566,13 @@ function withCode(err: GraphQLError, code: string): GraphQLError {
     positions: err.positions,
     extensions: { ...err.extensions, code },
   });
+}
+
+function respond(data: string, errors: readonly GraphQLError[]): QueryResponse {
+  const body = errors.length
+    ? `{"errors":${JSON.stringify(errors.map((e) => e.toJSON()))},"data":${data}}`
+    : `{"data":${data}}`;
+  return { status: 200, body };
 }
 
 function errorsOnly(errors: readonly GraphQLError[]): QueryResponse {

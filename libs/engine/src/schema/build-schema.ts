@@ -1,4 +1,5 @@
 import { type GraphQLSchema, buildSchema } from 'graphql';
+import type { HostFunction } from '../engine.types.js';
 import type {
   CompiledCatalog,
   DataObject,
@@ -160,7 +161,17 @@ function gqlType(name: string, list: boolean, nonNull: boolean): string {
 }
 
 /** Generates the GraphQL schema of a compiled catalog (printed SDL, built schema and root index). */
-export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): GeneratedSchema {
+export interface HostExtensions {
+  functions: HostFunction[];
+  /** SDL of the object types host functions return. */
+  types?: string;
+}
+
+export function generateSchema(
+  catalog: CompiledCatalog,
+  defaultLimit = 2000,
+  host: HostExtensions = { functions: [] },
+): GeneratedSchema {
   const out: string[] = [];
   const listFilterTargets = new Set<string>();
   for (const o of catalog.objects.values())
@@ -214,8 +225,19 @@ export function generateSchema(catalog: CompiledCatalog, defaultLimit = 2000): G
   for (const o of catalog.objects.values()) if (o.writable) out.push(...mutationInputs(o, catalog));
 
   const roots = new Map([...moduleRoots(catalog), ...mutationRoots(catalog)]);
+  if (host.types) out.push(host.types);
+  const hostDefs: FunctionDef[] = host.functions.map((h) => ({
+    name: h.name,
+    source: '',
+    module: h.module,
+    mutation: h.mutation,
+    args: h.args,
+    returns: { typeName: h.returns, list: false, nonNull: false, kind: 'host' },
+    description: h.description,
+    host: h,
+  }));
   for (const mutation of [false, true]) {
-    const fns = catalog.functions.filter((f) => f.mutation === mutation);
+    const fns = [...catalog.functions, ...hostDefs].filter((f) => f.mutation === mutation);
     if (!fns.length) continue;
     const tree = moduleTree(mutation ? 'MutationFunction' : 'Function');
     for (const fn of fns) tree.ensure(fn.module).set(fn.name, { kind: 'function', fn });
