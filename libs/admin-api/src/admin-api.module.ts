@@ -7,6 +7,8 @@ import { formatAdminError } from './admin.errors.js';
 import { AdminResolver } from './admin.resolver.js';
 import { ClusterChangeService } from './cluster-change.service.js';
 import { ClusterService } from './cluster.service.js';
+import { CoreForwardController } from './core-forward.controller.js';
+import { CoreForwardService } from './core-forward.service.js';
 import { DataSourcesService } from './data-sources.service.js';
 
 export interface AdminApiOptions {
@@ -48,7 +50,14 @@ export class AdminApiModule {
             ),
         }),
       ],
-      providers: [AdminResolver, ClusterService, DataSourcesService, ClusterChangeService],
+      controllers: [CoreForwardController],
+      providers: [
+        AdminResolver,
+        ClusterService,
+        DataSourcesService,
+        ClusterChangeService,
+        CoreForwardService,
+      ],
     };
   }
 }

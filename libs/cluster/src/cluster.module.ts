@@ -41,7 +41,15 @@ export class ClusterModule {
         imports: [ScheduleModule.forRoot(), TerminusModule],
         controllers: [ManagementClusterController],
         providers: [...common, NodeRegistry, SchemaPusher, HealthChecker],
-        exports: [NodeRegistry, SchemaPusher, HealthChecker, MembershipHealthIndicator, CLUSTER_OPTIONS],
+        exports: [
+          NodeRegistry,
+          SchemaPusher,
+          HealthChecker,
+          MembershipHealthIndicator,
+          CLUSTER_OPTIONS,
+          ClusterClient,
+          ClusterSignatureGuard,
+        ],
       };
     }
     const clustered = options.managementUrl !== undefined;
@@ -64,6 +72,8 @@ export class ClusterModule {
         SchemaHealthIndicator,
         MembershipHealthIndicator,
         CLUSTER_OPTIONS,
+        ClusterClient,
+        ClusterSignatureGuard,
         ...(clustered ? [RegistrationService] : []),
       ],
     };

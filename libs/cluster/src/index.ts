@@ -11,3 +11,5 @@ export * from './worker/node-state.service.js';
 export * from './worker/schema-sync.service.js';
 export * from './worker/schema-applier.js';
 export * from './worker/registration.service.js';
+export * from './signature.guard.js';
+export * from './zod-body.pipe.js';

@@ -49,3 +49,20 @@ export interface RegisterResponse {
 }
 
 export const CLUSTER_PREFIX = '/cluster/v1';
+
+/** Management endpoints through which work nodes forward Hugr `core` module calls (signed). */
+export const CORE_PATHS = {
+  mutation: `${CLUSTER_PREFIX}/core/mutation`,
+  lifecycle: `${CLUSTER_PREFIX}/core/lifecycle`,
+} as const;
+
+export const CoreLifecycleRequest = z.object({
+  action: z.enum(['load', 'unload', 'reload']),
+  name: z.string().min(1).max(128),
+});
+
+export const CoreMutationRequest = z.object({
+  query: z.string().min(1).max(1_000_000),
+  variables: z.record(z.string(), z.unknown()).nullish(),
+  operationName: z.string().nullish(),
+});

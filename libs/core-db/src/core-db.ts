@@ -29,6 +29,8 @@ export class CoreDb {
     readonly readonly: boolean,
     readonly embedded: EmbeddedCoreDb | undefined,
     readonly migrationsApplied: string[],
+    /** Where other clients reach this core DB (for embedded: the loopback socket). Holds credentials. */
+    readonly url: string,
   ) {}
 
   static async open(opts: CoreDbOptions): Promise<CoreDb> {
@@ -51,7 +53,7 @@ export class CoreDb {
         let applied: string[] = [];
         if (opts.migrations === 'run' && !opts.readonly) applied = await runMigrations(ds);
         else await verifyMigrationLevel(ds, opts.version);
-        return new CoreDb(ds, opts.readonly, embedded, applied);
+        return new CoreDb(ds, opts.readonly, embedded, applied, url);
       } catch (err) {
         await ds.destroy();
         throw err;

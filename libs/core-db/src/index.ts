@@ -7,3 +7,4 @@ export * from './definitions.js';
 export * from './embedded-core-db.js';
 export * from './migrator.js';
 export { CORE_DB_MIGRATION_NAMES } from './migrations/index.js';
+export * from './core-catalog.js';

@@ -1,7 +1,9 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SchemaSyncService } from '@app/cluster';
+import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import type { Engine, QueryRequest, QueryResponse } from '@app/engine';
+import { type RequestContext, isAdminKey } from './core-module.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -15,14 +17,17 @@ function problem(status: number, message: string, code: string): QueryResponse {
  */
 @Controller()
 export class QueryController {
-  constructor(@Inject(SchemaSyncService) private readonly sync: SchemaSyncService) {}
+  constructor(
+    @Inject(SchemaSyncService) private readonly sync: SchemaSyncService,
+    @Inject(MUNINN_CONFIG) private readonly config: MuninnConfig,
+  ) {}
 
   @Post(['query', 'graphql'])
   async post(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const body = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body))
       return send(reply, problem(400, 'the body must be a JSON object {"query": "…"}', 'BAD_REQUEST'));
-    await this.answer(reply, body as QueryRequest);
+    await this.answer(req, reply, body as QueryRequest);
   }
 
   @Get(['query', 'graphql'])
@@ -34,13 +39,17 @@ export class QueryController {
     } catch {
       return send(reply, problem(400, 'the variables parameter is not valid JSON', 'BAD_REQUEST'));
     }
-    await this.answer(reply, { query: q.query ?? '', variables, operationName: q.operationName });
+    await this.answer(req, reply, { query: q.query ?? '', variables, operationName: q.operationName });
   }
 
-  private async answer(reply: FastifyReply, request: QueryRequest): Promise<void> {
+  private async answer(req: FastifyRequest, reply: FastifyReply, request: QueryRequest): Promise<void> {
     const engine = this.sync.current?.payload as Engine | undefined;
     if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
-    send(reply, await engine.execute(request));
+    const key = req.headers['x-hugr-secret-key'];
+    const context: RequestContext = {
+      admin: isAdminKey(typeof key === 'string' ? key : undefined, this.config.auth.secretKey),
+    };
+    send(reply, await engine.execute(request, context));
   }
 }
 

@@ -80,6 +80,7 @@ export class Engine {
       logger: options.logger,
       onMutation: options.onMutation,
       remoteMutations: options.remoteMutations,
+      authorize: options.authorize,
     });
     return new Engine(
       generated.schema,

@@ -56,6 +56,11 @@ export interface HostFunction {
 }
 
 export interface EngineOptions {
+  /**
+   * Asked before any statement of a source runs (queries and mutations): a string refuses the
+   * request for that source with this message (code FORBIDDEN).
+   */
+  authorize?: (source: string, context: unknown) => string | undefined;
   /** Functions implemented by the host (e.g. the `core` module's `info` and lifecycle calls). */
   hostFunctions?: HostFunction[];
   /** SDL of object types that host functions return. */
@@ -81,7 +86,7 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>;
   logger?: EngineLogger;
   /** Called after a mutation request commits, with the objects (type names) it wrote. */
-  onMutation?: (event: { source: string; objects: string[] }) => void;
+  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void;
   /** Called for every SQL statement sent to a data source (tests count statements with it). */
   onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
 }

@@ -1,6 +1,11 @@
 /** Coded errors of the engine; the transport maps them to GraphQL errors once. */
 export type EngineErrorCode =
-  'CATALOG_INVALID' | 'BAD_USER_INPUT' | 'DATA_SOURCE_ERROR' | 'DATA_SOURCE_UNAVAILABLE' | 'INTERNAL_ERROR';
+  | 'CATALOG_INVALID'
+  | 'BAD_USER_INPUT'
+  | 'FORBIDDEN'
+  | 'DATA_SOURCE_ERROR'
+  | 'DATA_SOURCE_UNAVAILABLE'
+  | 'INTERNAL_ERROR';
 
 export class EngineError extends Error {
   constructor(

@@ -121,7 +121,12 @@ export interface FunctionDef {
   /** Or a SQL expression/query with `[$arg]` placeholders. */
   sql?: string;
   args: Array<{ name: string; type: string }>;
-  returns: { typeName: string; list: boolean; nonNull: boolean; kind: 'scalar' | 'object' | 'struct' | 'host' };
+  returns: {
+    typeName: string;
+    list: boolean;
+    nonNull: boolean;
+    kind: 'scalar' | 'object' | 'struct' | 'host';
+  };
   description?: string;
   /** Set for functions the host implements in code. */
   host?: HostFunction;

@@ -79,8 +79,9 @@ export interface ExecutorOptions {
   cacheSize: number;
   logger?: EngineLogger;
   /** After a mutation commits: the objects it wrote (cache invalidation hooks in here). */
-  onMutation?: (event: { source: string; objects: string[] }) => void;
+  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void;
   remoteMutations?: Record<string, (request: QueryRequest, context: unknown) => Promise<QueryResponse>>;
+  authorize?: (source: string, context: unknown) => string | undefined;
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -317,6 +318,11 @@ export class Executor {
           { extensions: { code: 'BAD_USER_INPUT' } },
         ),
       ]);
+    try {
+      for (const source of sources) this.checkAccess(source, context);
+    } catch (err) {
+      return errorsOnly([this.fieldError(err, steps[0].nodes, steps[0].path)]);
+    }
     const remote = sources.length === 1 ? this.opts.remoteMutations?.[sources[0]] : undefined;
     if (remote) return remote(req, context);
     if (hostCalls.length) {
@@ -341,7 +347,7 @@ export class Executor {
           }
           return runner.written;
         });
-        if (written.size) this.opts.onMutation?.({ source: sources[0], objects: [...written] });
+        if (written.size) this.opts.onMutation?.({ source: sources[0], objects: [...written] }, context);
       } catch (err) {
         values.clear();
         const failed = current ?? steps[0];
@@ -431,7 +437,7 @@ export class Executor {
       for (const n of nodes) {
         if (n.kind === 'object') visit(n.children);
         else if (n.kind === 'error') errors.push(n.error);
-        else if (n.kind === 'sql') pending.push(this.runSql(n, values, errors));
+        else if (n.kind === 'sql') pending.push(this.runSql(n, values, errors, context));
         else if (n.kind === 'host') pending.push(this.runHost(n, values, errors, scope, context));
       }
     };
@@ -457,6 +463,11 @@ export class Executor {
     return respond(writeObject(plan, values, introspection), errors);
   }
 
+  private checkAccess(source: string, context: unknown): void {
+    const denied = this.opts.authorize?.(source, context);
+    if (denied) throw new EngineError('FORBIDDEN', denied);
+  }
+
   private async runHost(
     n: HostCall,
     values: Map<PlanNode, string>,
@@ -479,9 +490,11 @@ export class Executor {
     n: Extract<PlanNode, { kind: 'sql' }>,
     values: Map<PlanNode, string>,
     errors: GraphQLError[],
+    context: unknown,
   ): Promise<void> {
     const source = this.sources.get(n.source);
     try {
+      this.checkAccess(n.source, context);
       if (!source) throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${n.source} is not loaded`);
       this.opts.logger?.debug({ source: n.source, sql: n.sql, params: n.params.length }, 'sql');
       const text = await source.queryText(n.sql, n.params);
