@@ -183,3 +183,45 @@ describe('core module on work nodes (cluster mode)', () => {
     });
   });
 });
+
+describe('core module on a standalone work node', () => {
+  let solo: NodeProcess;
+  let soloCore: { url: string; drop: () => Promise<void> };
+
+  beforeAll(async () => {
+    soloCore = await createTestDatabase('muninn_core_solo');
+    solo = new NodeProcess('worker', await freePort(), {
+      SECRET_KEY: ADMIN_KEY,
+      CORE_DB_PATH: soloCore.url,
+      DRAIN_DELAY: '0s',
+    }).start();
+    await solo.ready();
+  });
+
+  afterAll(async () => {
+    await solo?.kill();
+    await soloCore?.drop();
+  });
+
+  it('inserts, loads and serves a source by itself', async () => {
+    expect((await query(solo, '{ function { core { info { cluster_mode } } } }')).data).toEqual({
+      function: { core: { info: { cluster_mode: false } } },
+    });
+    const inserted = await query(
+      solo,
+      `mutation { core { insert_data_sources(data: {
+        name: "solo", type: "postgres", prefix: "solo", path: "${data.url}",
+        catalogs: [{ name: "solo", type: "text", path: ${JSON.stringify(SDL)} }]
+      }) { name } } }`,
+    );
+    expect(inserted).toEqual({ data: { core: { insert_data_sources: { name: 'solo' } } } });
+    const loaded = await query(
+      solo,
+      '{ function { core { load_data_source(name: "solo") { success message } } } }',
+    );
+    expect(loaded.data!.function.core.load_data_source.success).toBe(true);
+    expect((await query(solo, '{ solo_items(order_by: [{field: "id"}]) { id } }', null)).data).toEqual({
+      solo_items: [{ id: 1 }, { id: 2 }],
+    });
+  });
+});
