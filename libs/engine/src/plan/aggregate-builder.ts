@@ -39,7 +39,8 @@ export class AggregateBuilder {
       subFields(this.scope, `_${obj.name}_aggregation`, nodes),
       ctx,
     );
-    return `(WITH ${cte} AS (${rowsSql}) SELECT ${json} FROM ${cte} AS ${alias}${ctx.joins.join('')})`;
+    // GROUP BY (): always one row, even when only sub-aggregations (subqueries) are selected.
+    return `(WITH ${cte} AS (${rowsSql}) SELECT ${json} FROM ${cte} AS ${alias}${ctx.joins.join('')} GROUP BY ())`;
   }
 
   /** A bucket aggregation over `rowsSql`: one `{key, aggregations}` per group, as a JSON array. */
@@ -79,13 +80,18 @@ export class AggregateBuilder {
    * The rows an aggregation reads. A single aggregation pages rows only when `limit`/`offset` are
    * given (their defaults are for lists); a bucket aggregation orders and pages buckets, not rows.
    */
-  rowsOf(
+  rowsOf(...args: Parameters<AggregateBuilder['rows']>): string {
+    return this.rows(...args).sql;
+  }
+
+  /** The rows an aggregation reads and the alias they are read under. */
+  rows(
     obj: DataObject,
     node: FieldNode,
     args: Args,
     bucket: boolean,
     related?: (alias: string) => { where: string; from: string },
-  ): string {
+  ): { alias: string; sql: string } {
     const alias = this.qb.alias();
     const explicit = new Set(node.arguments?.map((a) => a.name.value) ?? []);
     const paging = !bucket && (explicit.has('limit') || explicit.has('offset'));
@@ -95,15 +101,8 @@ export class AggregateBuilder {
       order_by: bucket ? undefined : args.order_by,
     };
     const join = related?.(alias);
-    return this.qb.selectRows(
-      obj,
-      alias,
-      rowArgs,
-      `${alias}.*`,
-      join ? [join.where] : [],
-      join?.from,
-      paging,
-    );
+    const where = join ? [join.where] : [];
+    return { alias, sql: this.qb.selectRows(obj, alias, rowArgs, `${alias}.*`, where, join?.from, paging) };
   }
 
   /** `key { … }`: grouped values, forward relations as nested objects (through lateral joins). */
@@ -181,7 +180,8 @@ export class AggregateBuilder {
   private aggObject(
     obj: DataObject,
     alias: string,
-    cte: string,
+    /** The CTE holding the aggregated rows; undefined for rows joined through a forward relation. */
+    cte: string | undefined,
     groups: FieldGroups,
     ctx: AggContext,
     grouped = false,
@@ -205,6 +205,12 @@ export class AggregateBuilder {
       const f = obj.fields.get(name);
       if (f?.kind === 'relation') {
         pairs.push([key, this.relationAggregate(obj, alias, cte, f, group, ctx, grouped)]);
+        continue;
+      }
+      const sub = f ? undefined : /^(.+)_aggregation$/.exec(name);
+      const rel = sub ? obj.fields.get(sub[1]) : undefined;
+      if (rel?.kind === 'relation') {
+        pairs.push([key, this.subAggregation(obj, this.listSource(cte, grouped, name), rel, group)]);
         continue;
       }
       const value = this.qb.scalarValue(obj, alias, group[0]);
@@ -252,7 +258,7 @@ export class AggregateBuilder {
   private relationAggregate(
     obj: DataObject,
     alias: string,
-    cte: string,
+    cte: string | undefined,
     f: RelationField,
     nodes: readonly FieldNode[],
     ctx: AggContext,
@@ -263,13 +269,9 @@ export class AggregateBuilder {
     const fields = subFields(this.scope, `_${target.name}_aggregation`, nodes);
     if (f.direction === 'forward') {
       const talias = this.joinForward(obj, alias, f, ctx, args.inner === true);
-      return this.aggObject(target, talias, cte, fields, ctx, grouped);
+      return this.aggObject(target, talias, undefined, fields, ctx, grouped);
     }
-    if (grouped)
-      throw new EngineError(
-        'BAD_USER_INPUT',
-        `${f.name}: list relations inside bucket aggregations are not supported yet; use ${f.name}_aggregation on the rows`,
-      );
+    const rowsCte = this.listSource(cte, grouped, f.name);
     // Related rows of any aggregated row: the join condition correlates them with the CTE.
     const parent = this.qb.alias();
     const talias = this.qb.alias();
@@ -279,10 +281,94 @@ export class AggregateBuilder {
       talias,
       args,
       `${talias}.*`,
-      [`EXISTS (SELECT 1 FROM ${cte} AS ${parent} WHERE ${join.where})`],
+      [`EXISTS (SELECT 1 FROM ${rowsCte} AS ${parent} WHERE ${join.where})`],
       join.from,
     );
     return this.single(target, rows, nodes);
+  }
+
+  /** The CTE a list relation inside an aggregation re-reads its parent rows from. */
+  private listSource(cte: string | undefined, grouped: boolean, field: string): string {
+    if (grouped)
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `${field}: list relations inside bucket aggregations are not supported yet`,
+      );
+    if (!cte)
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `${field}: list relations inside an aggregated forward relation are not supported yet`,
+      );
+    return cte;
+  }
+
+  /**
+   * `<rel>_aggregation` inside an aggregation (level 2): every function is computed per parent row
+   * over its related rows, then the selected functions aggregate those per-parent values.
+   */
+  private subAggregation(
+    obj: DataObject,
+    cte: string,
+    f: RelationField,
+    nodes: readonly FieldNode[],
+  ): string {
+    const target = this.target(f);
+    const args = this.qb.argsOf(`_${obj.name}_aggregation`, nodes[0]);
+    const parent = this.qb.alias();
+    const columns: string[] = [];
+    /** A per-parent value: `inner` aggregated over the parent's related rows, as column `_p.cN`. */
+    const perParent = (inner: (talias: string) => string): string => {
+      const rows = this.rows(target, nodes[0], args, false, (t) => this.qb.joinCond(obj, parent, f, t));
+      const name = `c${columns.length}`;
+      columns.push(`(SELECT ${inner(rows.alias)} FROM (${rows.sql}) AS ${rows.alias}) AS ${name}`);
+      return `_p.${name}`;
+    };
+    const noFilter = () => '';
+    const pairs: Array<[string, string]> = [];
+    const subType = `_${target.name}_aggregation_sub_aggregation`;
+    for (const [key, group] of subFields(this.scope, subType, nodes)) {
+      const name = group[0].name.value;
+      if (name === '__typename') {
+        pairs.push([key, catalogLiteral(subType)]);
+        continue;
+      }
+      if (name === '_rows_count') {
+        pairs.push([
+          key,
+          this.functions(
+            'BigInt',
+            perParent(() => 'count(*)'),
+            group,
+            noFilter,
+          ),
+        ]);
+        continue;
+      }
+      const field = target.fields.get(name);
+      if (field?.kind !== 'scalar')
+        throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${subType}`);
+      const fns: Array<[string, string]> = [];
+      for (const [fnKey, fnGroup] of subFields(this.scope, `${field.scalar}SubAggregation`, group)) {
+        const fn = fnGroup[0].name.value;
+        if (fn === '__typename') {
+          fns.push([fnKey, catalogLiteral(`${field.scalar}SubAggregation`)]);
+          continue;
+        }
+        const valueType: ScalarName =
+          fn === 'count'
+            ? 'BigInt'
+            : fn === 'avg'
+              ? 'Float'
+              : fn.startsWith('bool_')
+                ? 'Boolean'
+                : field.scalar;
+        const value = perParent((t) => `${fn}(${this.qb.column(target, t, name)})`);
+        fns.push([fnKey, this.functions(valueType, value, fnGroup, noFilter)]);
+      }
+      pairs.push([key, buildObject(fns)]);
+    }
+    if (!columns.length) return buildObject(pairs);
+    return `(SELECT ${buildObject(pairs)} FROM (SELECT ${columns.join(', ')} FROM ${cte} AS ${parent}) AS _p)`;
   }
 
   /** Adds `LEFT JOIN LATERAL` (or `JOIN` for inner) of a forward relation; returns its alias. */

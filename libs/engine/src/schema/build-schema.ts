@@ -201,6 +201,12 @@ export function generateSchema(
         .map(([f, t]) => `  ${f}: ${t}`)
         .join('\n')}\n}\n`,
     );
+  for (const scalar of Object.keys(SCALAR_FILTER_OPS) as ScalarName[])
+    out.push(
+      `type ${scalar}SubAggregation {\n${subAggregationFunctions(scalar)
+        .map(([f, t]) => `  ${f}: ${t}`)
+        .join('\n')}\n}\n`,
+    );
   for (const s of catalog.structs.values()) out.push(structType(s));
   for (const src of catalog.sources)
     for (const input of src.inputs)
@@ -211,6 +217,7 @@ export function generateSchema(
       objectType(o, defaultLimit),
       filterType(o, catalog),
       aggregationType(o, defaultLimit),
+      subAggregationType(o),
       bucketType(o),
     );
     if (listFilterTargets.has(o.name))
@@ -412,9 +419,43 @@ function aggregationType(o: DataObject, defaultLimit: number): string {
           ? `(\n${doc('Apply inner join to reference record', '    ')}    inner: Boolean\n  )`
           : `(\n${LIST_ARGS(`${f.target}_filter`, defaultLimit)}\n${NESTED_ARGS}\n  )`;
       lines.push(`  ${f.name}${args}: _${f.target}_aggregation`);
+      if (f.direction !== 'forward')
+        lines.push(`  ${f.name}_aggregation${args}: _${f.target}_aggregation_sub_aggregation`);
     }
   }
   return `type _${o.name}_aggregation {\n${lines.join('\n')}\n}\n`;
+}
+
+/** Functions of `<Scalar>SubAggregation`: each aggregates the per-parent results of one function. */
+export function subAggregationFunctions(scalar: ScalarName): Array<[string, string]> {
+  const count: [string, string] = ['count', 'BigIntAggregation'];
+  switch (scalar) {
+    case 'Int':
+    case 'BigInt':
+    case 'Float':
+      return [
+        count,
+        ['sum', `${scalar}Aggregation`],
+        ['avg', 'FloatAggregation'],
+        ['min', `${scalar}Aggregation`],
+        ['max', `${scalar}Aggregation`],
+      ];
+    case 'Boolean':
+      return [count, ['bool_and', 'BooleanAggregation'], ['bool_or', 'BooleanAggregation']];
+    case 'String':
+    case 'JSON':
+      return [count];
+    default:
+      return [count, ['min', `${scalar}Aggregation`], ['max', `${scalar}Aggregation`]];
+  }
+}
+
+/** `_<obj>_aggregation_sub_aggregation`: the aggregation of per-parent aggregations (level 2). */
+function subAggregationType(o: DataObject): string {
+  const lines = ['  _rows_count: BigIntAggregation'];
+  for (const f of o.fields.values())
+    if (f.kind === 'scalar' && !f.list) lines.push(`  ${f.name}: ${f.scalar}SubAggregation`);
+  return `type _${o.name}_aggregation_sub_aggregation {\n${lines.join('\n')}\n}\n`;
 }
 
 function bucketType(o: DataObject): string {
