@@ -1,6 +1,5 @@
-import pg from 'pg';
-import { NodeProcess, freePort, graphql, waitFor } from './support/node-process.js';
-import { createTestDatabase } from './support/postgres.js';
+import { type NodeProcess, graphql, startNode, waitFor } from './support/node-process.js';
+import { createTestDatabase, runSql } from './support/postgres.js';
 
 // Hugr's `core` module on work nodes in cluster mode: a Hugr client drives the cluster through any
 // node — writes and lifecycle calls are forwarded (signed) to management.
@@ -11,6 +10,8 @@ let core: { url: string; drop: () => Promise<void> };
 let data: { url: string; drop: () => Promise<void> };
 let mgmt: NodeProcess;
 const workers: NodeProcess[] = [];
+/** Every process started, for cleanup (also those that never got ready). */
+const started: NodeProcess[] = [];
 
 /** `key: null` sends no admin key. */
 async function query(w: NodeProcess, q: string, key: string | null = ADMIN_KEY) {
@@ -26,21 +27,19 @@ async function query(w: NodeProcess, q: string, key: string | null = ADMIN_KEY) 
   };
 }
 
-async function startWorker(name: string): Promise<NodeProcess> {
-  const port = await freePort();
-  const w = new NodeProcess('worker', port, {
-    CLUSTER_SECRET,
-    SECRET_KEY: ADMIN_KEY,
-    CLUSTER_MANAGEMENT_URL: mgmt.url,
-    CLUSTER_NODE_NAME: name,
-    CLUSTER_NODE_URL: `http://127.0.0.1:${port}`,
-    CORE_DB_PATH: core.url,
-    DRAIN_DELAY: '0s',
-  }).start();
-  workers.push(w);
-  await w.ready();
-  return w;
-}
+const startWorker = (name: string) =>
+  startNode(
+    'worker',
+    {
+      CLUSTER_SECRET,
+      SECRET_KEY: ADMIN_KEY,
+      CLUSTER_MANAGEMENT_URL: mgmt.url,
+      CLUSTER_NODE_NAME: name,
+      CORE_DB_PATH: core.url,
+      DRAIN_DELAY: '0s',
+    },
+    started,
+  );
 
 const SDL = 'type items @table(name: "items") { id: Int! @pk  label: String }';
 
@@ -49,21 +48,16 @@ beforeAll(async () => {
     createTestDatabase('muninn_core_mod'),
     createTestDatabase('muninn_core_data'),
   ]);
-  const c = new pg.Client({ connectionString: data.url });
-  await c.connect();
-  await c.query(
+  await runSql(
+    data.url,
     `CREATE TABLE items (id int PRIMARY KEY, label text); INSERT INTO items VALUES (1, 'one'), (2, 'two')`,
   );
-  await c.end();
-  mgmt = new NodeProcess('management', await freePort(), {
-    CLUSTER_SECRET,
-    SECRET_KEY: ADMIN_KEY,
-    CORE_DB_PATH: core.url,
-    CHECK: '1s',
-    DRAIN_DELAY: '0s',
-  }).start();
-  await mgmt.ready();
-  await Promise.all([startWorker('a'), startWorker('b')]);
+  mgmt = await startNode(
+    'management',
+    { CLUSTER_SECRET, SECRET_KEY: ADMIN_KEY, CORE_DB_PATH: core.url, CHECK: '1s', DRAIN_DELAY: '0s' },
+    started,
+  );
+  workers.push(...(await Promise.all([startWorker('a'), startWorker('b')])));
   await waitFor('both workers healthy', async () => {
     const res = await graphql<{ nodes: { status: string }[] }>(mgmt.url, ADMIN_KEY, '{ nodes { status } }');
     return res.data?.nodes.filter((n) => n.status === 'HEALTHY').length === 2;
@@ -71,7 +65,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([...workers, mgmt].map((p) => p?.kill()));
+  await Promise.all(started.map((p) => p.kill()));
   await Promise.all([core?.drop(), data?.drop()]);
 });
 
@@ -190,12 +184,11 @@ describe('core module on a standalone work node', () => {
 
   beforeAll(async () => {
     soloCore = await createTestDatabase('muninn_core_solo');
-    solo = new NodeProcess('worker', await freePort(), {
-      SECRET_KEY: ADMIN_KEY,
-      CORE_DB_PATH: soloCore.url,
-      DRAIN_DELAY: '0s',
-    }).start();
-    await solo.ready();
+    solo = await startNode(
+      'worker',
+      { SECRET_KEY: ADMIN_KEY, CORE_DB_PATH: soloCore.url, DRAIN_DELAY: '0s' },
+      started,
+    );
   });
 
   afterAll(async () => {

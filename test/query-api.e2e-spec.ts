@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pg from 'pg';
-import { NodeProcess, freePort, graphql, waitFor } from './support/node-process.js';
-import { createTestDatabase } from './support/postgres.js';
+import { type NodeProcess, graphql, startNode, waitFor } from './support/node-process.js';
+import { createTestDatabase, runSql } from './support/postgres.js';
 
 // The data API of a work node as a real process: management + one worker on real PostgreSQL,
 // the conformance fixture as the data source.
@@ -15,6 +14,7 @@ let core: { url: string; drop: () => Promise<void> };
 let data: { url: string; drop: () => Promise<void> };
 let mgmt: NodeProcess;
 let worker: NodeProcess;
+const started: NodeProcess[] = [];
 
 const admin = <T>(query: string, variables?: Record<string, unknown>) =>
   graphql<T>(mgmt.url, ADMIN_KEY, query, variables);
@@ -45,33 +45,28 @@ beforeAll(async () => {
     createTestDatabase('muninn_qapi_core'),
     createTestDatabase('muninn_qapi_data'),
   ]);
-  const c = new pg.Client({ connectionString: data.url });
-  await c.connect();
-  await c.query(readFileSync(resolve(FIXTURE, 'conf.sql'), 'utf8'));
-  await c.end();
-  mgmt = new NodeProcess('management', await freePort(), {
-    CLUSTER_SECRET,
-    SECRET_KEY: ADMIN_KEY,
-    CORE_DB_PATH: core.url,
-    CHECK: '1s',
-    DRAIN_DELAY: '0s',
-  }).start();
-  await mgmt.ready();
-  const port = await freePort();
-  worker = new NodeProcess('worker', port, {
-    CLUSTER_SECRET,
-    CLUSTER_MANAGEMENT_URL: mgmt.url,
-    CLUSTER_NODE_NAME: 'q1',
-    CLUSTER_NODE_URL: `http://127.0.0.1:${port}`,
-    CORE_DB_PATH: core.url,
-    DRAIN_DELAY: '0s',
-    MAX_DEPTH: '4',
-    MAX_BODY_SIZE: '1',
-    LOG_LEVEL: 'debug',
-    // `${ENV}` substitution in a data-source path, done on the node.
-    MUNINN_E2E_DATA_DB: new URL(data.url).pathname.slice(1),
-  }).start();
-  await worker.ready();
+  await runSql(data.url, readFileSync(resolve(FIXTURE, 'conf.sql'), 'utf8'));
+  mgmt = await startNode(
+    'management',
+    { CLUSTER_SECRET, SECRET_KEY: ADMIN_KEY, CORE_DB_PATH: core.url, CHECK: '1s', DRAIN_DELAY: '0s' },
+    started,
+  );
+  worker = await startNode(
+    'worker',
+    {
+      CLUSTER_SECRET,
+      CLUSTER_MANAGEMENT_URL: mgmt.url,
+      CLUSTER_NODE_NAME: 'q1',
+      CORE_DB_PATH: core.url,
+      DRAIN_DELAY: '0s',
+      MAX_DEPTH: '4',
+      MAX_BODY_SIZE: '1',
+      LOG_LEVEL: 'debug',
+      // `${ENV}` substitution in a data-source path, done on the node.
+      MUNINN_E2E_DATA_DB: new URL(data.url).pathname.slice(1),
+    },
+    started,
+  );
   await waitFor('worker registered', async () => {
     const res = await admin<{ nodes: { status: string }[] }>('{ nodes { status } }');
     return res.data?.nodes.some((n) => n.status === 'HEALTHY');
@@ -84,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([worker?.kill(), mgmt?.kill()]);
+  await Promise.all(started.map((p) => p.kill()));
   await Promise.all([core?.drop(), data?.drop()]);
 });
 

@@ -132,3 +132,23 @@ export async function graphql<T = Record<string, unknown>>(
   });
   return { status: res.status, ...((await res.json()) as object) };
 }
+
+/**
+ * Starts a built app on a free port and waits until it is ready; a clustered worker learns its URL.
+ * The process is added to `started` first, so cleanup finds it even when it never gets ready.
+ */
+export async function startNode(
+  role: NodeProcess['role'],
+  env: Record<string, string>,
+  started: NodeProcess[] = [],
+): Promise<NodeProcess> {
+  const port = await freePort();
+  const clustered = role === 'worker' && env.CLUSTER_MANAGEMENT_URL !== undefined;
+  const node = new NodeProcess(role, port, {
+    ...(clustered ? { CLUSTER_NODE_URL: `http://127.0.0.1:${port}` } : {}),
+    ...env,
+  }).start();
+  started.push(node);
+  await node.ready();
+  return node;
+}

@@ -25,3 +25,14 @@ export async function createTestDatabase(
     },
   };
 }
+
+/** Runs SQL (e.g. a fixture) on a database, on its own connection. */
+export async function runSql(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -53,3 +53,10 @@ export function verifySignature(
   const given = Buffer.from(parts.signature, 'hex');
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
+
+/** Constant-time equality of a presented secret (an admin key) with the configured one. */
+export function secretMatches(given: string | undefined, expected: string | undefined): boolean {
+  if (!given || !expected) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}

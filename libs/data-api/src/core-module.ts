@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { CORE_CATALOG_SDL } from '@app/core-db';
 import {
   EngineError,
@@ -40,13 +39,6 @@ export const CORE_SOURCE = 'core';
 
 const ADMIN_ONLY =
   'the core module needs the admin key (x-hugr-secret-key) until roles and permissions arrive';
-
-/** Compares a presented admin key with SECRET_KEY in constant time; no key configured = never admin. */
-export function isAdminKey(presented: string | undefined, secretKey: string | undefined): boolean {
-  if (!presented || !secretKey) return false;
-  const digest = (v: string) => createHash('sha256').update(v).digest();
-  return timingSafeEqual(digest(presented), digest(secretKey));
-}
 
 /**
  * Hugr's built-in `core` module on a work node: the core tables as a source (`core { data_sources

@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SchemaSyncService } from '@app/cluster';
+import { SchemaSyncService, secretMatches } from '@app/cluster';
 import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import type { Engine, QueryRequest, QueryResponse } from '@app/engine';
-import { type RequestContext, isAdminKey } from './core-module.js';
+import type { RequestContext } from './core-module.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -47,7 +47,7 @@ export class QueryController {
     if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
     const key = req.headers['x-hugr-secret-key'];
     const context: RequestContext = {
-      admin: isAdminKey(typeof key === 'string' ? key : undefined, this.config.auth.secretKey),
+      admin: secretMatches(typeof key === 'string' ? key : undefined, this.config.auth.secretKey),
     };
     send(reply, await engine.execute(request, context));
   }

@@ -442,34 +442,24 @@ function linkRelations(
   const refs: Reference[] = [];
   for (const obj of objects) {
     const { node, catalog } = located.get(obj.name)!;
-    for (const d of directives(node, 'references')) {
+    const reference = (d: ConstDirectiveNode, sourceFields: string[], targetFields: string[]): Reference => {
       const a = args(d);
-      refs.push({
+      return {
         from: obj,
         catalog,
         node: d,
         target: String(a.references_name ?? ''),
-        sourceFields: strList(a.source_fields),
-        targetFields: strList(a.references_fields),
+        sourceFields,
+        targetFields,
         query: str(a.query),
         referencesQuery: str(a.references_query),
-      });
-    }
-    for (const f of node.fields ?? []) {
-      for (const d of directives(f, 'field_references')) {
-        const a = args(d);
-        refs.push({
-          from: obj,
-          catalog,
-          node: d,
-          target: String(a.references_name ?? ''),
-          sourceFields: [f.name.value],
-          targetFields: [str(a.field) ?? ''],
-          query: str(a.query),
-          referencesQuery: str(a.references_query),
-        });
-      }
-    }
+      };
+    };
+    for (const d of directives(node, 'references'))
+      refs.push(reference(d, strList(args(d).source_fields), strList(args(d).references_fields)));
+    for (const f of node.fields ?? [])
+      for (const d of directives(f, 'field_references'))
+        refs.push(reference(d, [f.name.value], [str(args(d).field) ?? '']));
   }
 
   const addField = (obj: DataObject, field: ObjectField, r: Reference) => {

@@ -8,12 +8,7 @@ import {
   Source,
   defaultFieldResolver,
   execute,
-  getArgumentValues,
-  getNamedType,
   getOperationAST,
-  type GraphQLObjectType,
-  type GraphQLSchema,
-  isObjectType,
   getVariableValues,
   parse,
   specifiedRules,
@@ -24,7 +19,14 @@ import type { PostgresSource } from '../drivers/postgres.js';
 import type { EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
 import { EngineError } from '../errors.js';
 import { QueryBuilder } from '../plan/query-builder.js';
-import { type FieldGroups, type SelectionScope, collectFields, subFields } from '../plan/selection.js';
+import {
+  type FieldGroups,
+  type SelectionScope,
+  argumentsOf,
+  collectFields,
+  project,
+  subFields,
+} from '../plan/selection.js';
 import type { GeneratedSchema } from '../schema/build-schema.js';
 import { Lru } from './lru.js';
 import { MutationRunner } from './mutation-runner.js';
@@ -503,46 +505,6 @@ export class Executor {
       errors.push(this.fieldError(err, n.nodes, n.path));
     }
   }
-}
-
-function argumentsOf(
-  schema: GraphQLSchema,
-  typeName: string,
-  node: FieldNode,
-  variables: Record<string, unknown>,
-): Record<string, unknown> {
-  const def = (schema.getType(typeName) as GraphQLObjectType).getFields()[node.name.value];
-  return getArgumentValues(def, node, variables);
-}
-
-/** A host function's JS result shaped like the selection (aliases, sub-selections, __typename). */
-function project(
-  schema: GraphQLSchema,
-  scope: SelectionScope,
-  value: unknown,
-  typeName: string,
-  nodes: readonly FieldNode[],
-): unknown {
-  if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return value.map((v) => project(schema, scope, v, typeName, nodes));
-  const type = schema.getType(typeName);
-  if (!isObjectType(type)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, group] of subFields(scope, type.name, nodes)) {
-    const name = group[0].name.value;
-    if (name === '__typename') out[key] = type.name;
-    else {
-      const field = type.getFields()[name];
-      out[key] = project(
-        schema,
-        scope,
-        (value as Record<string, unknown>)[name],
-        getNamedType(field.type).name,
-        group,
-      );
-    }
-  }
-  return out;
 }
 
 function writeObject(

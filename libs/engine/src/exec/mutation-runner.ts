@@ -2,7 +2,7 @@ import type { FieldNode, GraphQLSchema } from 'graphql';
 import type { CompiledCatalog, DataObject, FunctionDef, RelationField } from '../catalog/model.js';
 import { EngineError } from '../errors.js';
 import { type Args, QueryBuilder } from '../plan/query-builder.js';
-import { type SelectionScope, subFields } from '../plan/selection.js';
+import { type SelectionScope, project } from '../plan/selection.js';
 import { quoteIdent, quoteTable } from '../plan/sql.js';
 import { insertReturnsRow } from '../schema/build-schema.js';
 
@@ -186,16 +186,12 @@ export class MutationRunner {
 
   /** `OperationResult` with the selected fields only, keys in selection order. */
   private result(nodes: readonly FieldNode[], affected: number, message: string, lastId?: unknown): string {
-    const values: Record<string, unknown> = {
-      __typename: 'OperationResult',
+    const value = {
       success: true,
       affected_rows: affected,
       last_id: typeof lastId === 'number' ? lastId : null,
       message,
     };
-    const out: Record<string, unknown> = {};
-    for (const [key, group] of subFields(this.scope, 'OperationResult', nodes))
-      out[key] = values[group[0].name.value];
-    return JSON.stringify(out);
+    return JSON.stringify(project(this.schema, this.scope, value, 'OperationResult', nodes));
   }
 }

@@ -77,14 +77,10 @@ export class AggregateBuilder {
   }
 
   /**
-   * The rows an aggregation reads. A single aggregation pages rows only when `limit`/`offset` are
-   * given (their defaults are for lists); a bucket aggregation orders and pages buckets, not rows.
+   * The rows an aggregation reads, and the alias they are read under. A single aggregation pages
+   * rows only when `limit`/`offset` are given (their defaults are for lists); a bucket aggregation
+   * orders and pages buckets, not rows.
    */
-  rowsOf(...args: Parameters<AggregateBuilder['rows']>): string {
-    return this.rows(...args).sql;
-  }
-
-  /** The rows an aggregation reads and the alias they are read under. */
   rows(
     obj: DataObject,
     node: FieldNode,

@@ -1,4 +1,4 @@
-import { type FieldNode, type GraphQLObjectType, type GraphQLSchema, getArgumentValues } from 'graphql';
+import { type FieldNode, type GraphQLObjectType, type GraphQLSchema } from 'graphql';
 import type {
   CompiledCatalog,
   DataObject,
@@ -11,7 +11,7 @@ import type {
 } from '../catalog/model.js';
 import { TIME_SCALARS } from '../schema/build-schema.js';
 import { EngineError } from '../errors.js';
-import { type FieldGroups, type SelectionScope, subFields } from './selection.js';
+import { type FieldGroups, type SelectionScope, argumentsOf, subFields } from './selection.js';
 import { Params, buildObject, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
 import { AggregateBuilder } from './aggregate-builder.js';
 
@@ -114,7 +114,7 @@ export class QueryBuilder {
   /** Root `<obj>_aggregation` / `<obj>_bucket_aggregation`: one JSON text value. */
   rootAggregate(obj: DataObject, nodes: readonly FieldNode[], parentType: string, bucket: boolean): string {
     const args = this.argsOf(parentType, nodes[0]);
-    const rows = this.aggregates.rowsOf(obj, nodes[0], args, bucket);
+    const rows = this.aggregates.rows(obj, nodes[0], args, bucket).sql;
     const json = bucket
       ? this.aggregates.buckets(obj, rows, nodes, args)
       : this.aggregates.single(obj, rows, nodes);
@@ -126,9 +126,7 @@ export class QueryBuilder {
   }
 
   argsOf(typeName: string, node: FieldNode): Args {
-    const type = this.schema.getType(typeName) as GraphQLObjectType;
-    const def = type.getFields()[node.name.value];
-    return getArgumentValues(def, node, this.scope.variables);
+    return argumentsOf(this.schema, typeName, node, this.scope.variables);
   }
 
   fields(obj: DataObject | StructType, nodes: readonly FieldNode[]): FieldGroups {
@@ -330,9 +328,9 @@ export class QueryBuilder {
   ): string {
     const target = this.catalog.objects.get(f.target)!;
     const args = this.argsOf(obj.name, nodes[0]);
-    const rows = this.aggregates.rowsOf(target, nodes[0], args, bucket, (talias) =>
-      this.joinCond(obj, alias, f, talias),
-    );
+    const rows = this.aggregates.rows(target, nodes[0], args, bucket, (t) =>
+      this.joinCond(obj, alias, f, t),
+    ).sql;
     return bucket
       ? this.aggregates.buckets(target, rows, nodes, args)
       : this.aggregates.single(target, rows, nodes);

@@ -1,5 +1,10 @@
 import {
   type FieldNode,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  getArgumentValues,
+  getNamedType,
+  isObjectType,
   type FragmentDefinitionNode,
   GraphQLIncludeDirective,
   GraphQLSkipDirective,
@@ -65,4 +70,45 @@ export function subFields(scope: SelectionScope, typeName: string, nodes: readon
     typeName,
     nodes.map((n) => n.selectionSet),
   );
+}
+
+/** The coerced arguments of a field of `typeName` (defaults applied, variables substituted). */
+export function argumentsOf(
+  schema: GraphQLSchema,
+  typeName: string,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
+  const def = (schema.getType(typeName) as GraphQLObjectType).getFields()[node.name.value];
+  return getArgumentValues(def, node, variables);
+}
+
+/** A JS value shaped like the selection (aliases, sub-selections, __typename): host results, OperationResult. */
+export function project(
+  schema: GraphQLSchema,
+  scope: SelectionScope,
+  value: unknown,
+  typeName: string,
+  nodes: readonly FieldNode[],
+): unknown {
+  if (value === null || value === undefined) return null;
+  if (Array.isArray(value)) return value.map((v) => project(schema, scope, v, typeName, nodes));
+  const type = schema.getType(typeName);
+  if (!isObjectType(type)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, group] of subFields(scope, type.name, nodes)) {
+    const name = group[0].name.value;
+    if (name === '__typename') out[key] = type.name;
+    else {
+      const field = type.getFields()[name];
+      out[key] = project(
+        schema,
+        scope,
+        (value as Record<string, unknown>)[name],
+        getNamedType(field.type).name,
+        group,
+      );
+    }
+  }
+  return out;
 }
