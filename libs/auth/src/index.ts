@@ -1,2 +1,2 @@
 // Authentication providers and the permission model (SPEC §7).
-export {};
+export * from './api-keys.js';
