@@ -4,6 +4,7 @@ import { type CatalogDocument, loadCatalog } from './catalog/load-catalog.js';
 import type { CompiledCatalog } from './catalog/model.js';
 import { PostgresSource, substituteEnv } from './drivers/postgres.js';
 import type {
+  AccessPolicy,
   EngineOptions,
   QueryRequest,
   QueryResponse,
@@ -91,9 +92,12 @@ export class Engine {
     );
   }
 
-  /** `context` reaches host functions and remote-mutation handlers (e.g. who is asking). */
-  execute(request: QueryRequest, context?: unknown): Promise<QueryResponse> {
-    return this.executor.execute(request, context);
+  /**
+   * `context` reaches host functions and remote-mutation handlers (e.g. who is asking); `policy`
+   * holds the caller's permission rules (none = everything allowed, as for the secret-key admin).
+   */
+  execute(request: QueryRequest, context?: unknown, policy?: AccessPolicy): Promise<QueryResponse> {
+    return this.executor.execute(request, context, policy);
   }
 
   /** Pool usage per source (for metrics and readiness details). */

@@ -91,6 +91,35 @@ export interface EngineOptions {
   onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
 }
 
+/** A permission row as the engine applies it (SPEC §7). */
+export interface AccessRule {
+  disabled?: boolean;
+  hidden?: boolean;
+  /** A filter in the query language's filter syntax, ANDed into the SQL; may hold `[$auth.*]` placeholders. */
+  filter?: unknown;
+  /** Field values stamped over mutation input; may hold `[$auth.*]` placeholders. */
+  data?: unknown;
+}
+
+/**
+ * The permissions of one caller, asked by the planner. Rules are looked up by GraphQL type and
+ * field name (`Query.orders`, `shop_orders.email`, `Mutation.insert_orders`) and, for rules that
+ * follow a table on every path, by `data-object:query|insert|update|delete` and the object type.
+ */
+export interface AccessPolicy {
+  /**
+   * Identifies the rules and the `[$auth.*]` values they substitute (role, permission version,
+   * user, claims): plans are cached per key.
+   */
+  readonly key: string;
+  /** How errors name the caller, e.g. `role "editor"`. */
+  readonly subject: string;
+  /** The most specific matching rule, or undefined (allowed). */
+  rule(typeName: string, fieldName: string): AccessRule | undefined;
+  /** The value of an `[$auth.<name>]` placeholder (undefined → SQL NULL). */
+  authValue(name: string): unknown;
+}
+
 export interface QueryRequest {
   query: string;
   variables?: Record<string, unknown> | null;

@@ -16,7 +16,8 @@ import {
 } from 'graphql';
 import type { CompiledCatalog, DataObject, FunctionDef } from '../catalog/model.js';
 import type { PostgresSource } from '../drivers/postgres.js';
-import type { EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
+import type { AccessPolicy, EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
+import { Access } from '../plan/access.js';
 import { EngineError } from '../errors.js';
 import { QueryBuilder } from '../plan/query-builder.js';
 import {
@@ -107,7 +108,7 @@ export class Executor {
     this.plans = new Lru(opts.cacheSize);
   }
 
-  async execute(req: QueryRequest, context?: unknown): Promise<QueryResponse> {
+  async execute(req: QueryRequest, context?: unknown, policy?: AccessPolicy): Promise<QueryResponse> {
     if (typeof req.query !== 'string' || req.query.trim() === '')
       return badRequest('the request has no query (send {"query": "…"})');
     if (req.variables != null && (typeof req.variables !== 'object' || Array.isArray(req.variables)))
@@ -145,17 +146,21 @@ export class Executor {
     if (coerced.errors) return errorsOnly(coerced.errors);
 
     const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
+    const access = policy ? new Access(policy) : Access.open;
     if (operation.operation === 'mutation') {
-      return this.mutate(scope, collectFields(scope, 'Mutation', [operation.selectionSet]), req, context);
+      const groups = collectFields(scope, 'Mutation', [operation.selectionSet]);
+      return this.mutate(scope, groups, req, context, access);
     }
 
-    const planKey = `${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
+    // Plans hold the permission filters and their bound values: one plan per policy key.
+    const planKey = `${policy?.key ?? ''}\u0000${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
     let plan = this.plans.get(planKey);
     if (!plan) {
-      plan = this.planObject(scope, 'Query', collectFields(scope, 'Query', [operation.selectionSet]), []);
+      const groups = collectFields(scope, 'Query', [operation.selectionSet]);
+      plan = this.planObject(scope, 'Query', groups, [], access);
       this.plans.set(planKey, plan);
     }
-    return this.run(plan, document, req, prepared.hasIntrospection, scope, context);
+    return this.run(plan, document, req, prepared.hasIntrospection, scope, context, access);
   }
 
   private prepare(query: string): Prepared {
@@ -224,6 +229,7 @@ export class Executor {
     typeName: string,
     groups: FieldGroups,
     path: string[],
+    access: Access,
   ): PlanNode[] {
     const fields = this.generated.roots.get(typeName);
     const out: PlanNode[] = [];
@@ -242,11 +248,15 @@ export class Executor {
         out.push({ key, kind: 'const', json: 'null' });
         continue;
       }
+      try {
+        access.checkField(typeName, name);
+      } catch (err) {
+        out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
+        continue;
+      }
       if (rf.kind === 'module') {
-        const children = this.planObject(scope, rf.typeName, subFields(scope, rf.typeName, nodes), [
-          ...path,
-          key,
-        ]);
+        const groups = subFields(scope, rf.typeName, nodes);
+        const children = this.planObject(scope, rf.typeName, groups, [...path, key], access);
         out.push({ key, kind: 'object', children });
         continue;
       }
@@ -260,7 +270,7 @@ export class Executor {
         continue;
       }
       try {
-        const builder = new QueryBuilder(this.catalog, this.generated.schema, scope);
+        const builder = new QueryBuilder(this.catalog, this.generated.schema, scope, access);
         if (rf.kind === 'mutation') throw new EngineError('BAD_USER_INPUT', `${name} is a mutation`);
         const source = rf.kind === 'function' ? rf.fn.source : rf.object.source;
         const sql =
@@ -296,12 +306,13 @@ export class Executor {
     groups: FieldGroups,
     req: QueryRequest,
     context: unknown,
+    access: Access,
   ): Promise<QueryResponse> {
     const steps: MutationStep[] = [];
     const hostCalls: HostCall[] = [];
     let plan: PlanNode[];
     try {
-      plan = this.planMutation(scope, 'Mutation', groups, [], steps, hostCalls);
+      plan = this.planMutation(scope, 'Mutation', groups, [], steps, hostCalls, access);
     } catch (err) {
       return errorsOnly([this.fieldError(err, [], [])]);
     }
@@ -342,7 +353,7 @@ export class Executor {
         if (!driver)
           throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${sources[0]} is not loaded`);
         const written = await driver.transaction(async (run) => {
-          const runner = new MutationRunner(this.catalog, this.generated.schema, scope, run);
+          const runner = new MutationRunner(this.catalog, this.generated.schema, scope, run, access);
           for (const node of steps) {
             current = node;
             values.set(node, await runner.field(node.target, node.nodes, node.parentType));
@@ -372,12 +383,15 @@ export class Executor {
     path: string[],
     steps: MutationStep[],
     hostCalls: HostCall[],
+    access: Access,
   ): PlanNode[] {
     const fields = this.generated.roots.get(typeName);
     const out: PlanNode[] = [];
     for (const [key, nodes] of groups) {
       const name = nodes[0].name.value;
       const rf = fields?.get(name);
+      // A disabled mutation field refuses the whole request: nothing runs.
+      if (rf) access.checkField(typeName, name);
       if (name === '__typename') out.push({ key, kind: 'const', json: JSON.stringify(typeName) });
       else if (rf?.kind === 'module')
         out.push({
@@ -390,6 +404,7 @@ export class Executor {
             [...path, key],
             steps,
             hostCalls,
+            access,
           ),
         });
       else if (rf?.kind === 'function' && rf.fn.host) {
@@ -431,6 +446,7 @@ export class Executor {
     introspect: boolean,
     scope: SelectionScope,
     context: unknown,
+    access: Access,
   ): Promise<QueryResponse> {
     const errors: GraphQLError[] = [];
     const values = new Map<PlanNode, string>();
@@ -448,7 +464,7 @@ export class Executor {
     if (introspect && plan.some((n) => n.kind === 'introspection')) {
       const result = await execute({
         schema: this.generated.schema,
-        document,
+        document: access.introspectionDocument(document, this.generated.schema),
         operationName: req.operationName ?? undefined,
         variableValues: req.variables ?? undefined,
         rootValue: {},
@@ -458,7 +474,7 @@ export class Executor {
             ? null
             : defaultFieldResolver(source, args, ctx, info),
       });
-      introspection = (result.data ?? {}) as Record<string, unknown>;
+      introspection = access.hideInIntrospection(result.data ?? {}) as Record<string, unknown>;
       if (result.errors) errors.push(...result.errors);
     }
     await Promise.all(pending);

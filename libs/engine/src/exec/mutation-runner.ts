@@ -1,6 +1,8 @@
 import type { FieldNode, GraphQLSchema } from 'graphql';
 import type { CompiledCatalog, DataObject, FunctionDef, RelationField } from '../catalog/model.js';
+import type { AccessRule } from '../engine.types.js';
 import { EngineError } from '../errors.js';
+import { Access } from '../plan/access.js';
 import { type Args, QueryBuilder } from '../plan/query-builder.js';
 import { type SelectionScope, project } from '../plan/selection.js';
 import { quoteIdent, quoteTable } from '../plan/sql.js';
@@ -25,6 +27,7 @@ export class MutationRunner {
     private readonly schema: GraphQLSchema,
     private readonly scope: SelectionScope,
     private readonly run: RunSql,
+    private readonly access: Access = Access.open,
   ) {}
 
   /** One mutation field → its JSON text. */
@@ -33,26 +36,44 @@ export class MutationRunner {
     nodes: readonly FieldNode[],
     parentType: string,
   ): Promise<string> {
-    const qb = new QueryBuilder(this.catalog, this.schema, this.scope);
+    const qb = this.builder();
     if (target.op === 'function') {
       const [out] = await this.run(qb.rootFunction(target.fn, nodes, parentType), qb.params.values);
       return (Object.values(out ?? {})[0] as string | null | undefined) ?? 'null';
     }
     const { op, object: obj } = target;
     const args = qb.argsOf(parentType, nodes[0]);
+    // The rule of the mutation field itself (e.g. `Mutation.insert_orders`): its data is stamped
+    // over the input, its filter ANDed into the WHERE of updates and deletes.
+    const fieldRule = this.access.rule(parentType, nodes[0].name.value);
     if (op === 'insert') {
-      const row = await this.insert(obj, (args.data ?? {}) as Args);
+      const data = { ...this.userData(obj, args.data), ...this.access.dataOf(fieldRule) };
+      const row = await this.insert(obj, data);
       if (!insertReturnsRow(obj))
         return this.result(nodes, 1, `1 row inserted into ${obj.name}`, row[this.col(obj, obj.pk[0] ?? '')]);
       const keys = Object.fromEntries(obj.pk.map((k) => [k, row[this.col(obj, k)]]));
-      const reader = new QueryBuilder(this.catalog, this.schema, this.scope);
+      const reader = this.builder();
       const sql = reader.rowByKeys(obj, keys, nodes);
       const [out] = await this.run(sql, reader.params.values);
       return (out?.json as string | null | undefined) ?? 'null';
     }
-    const affected = op === 'update' ? await this.update(qb, obj, args) : await this.delete(qb, obj, args);
+    const affected =
+      op === 'update'
+        ? await this.update(qb, obj, args, fieldRule)
+        : await this.delete(qb, obj, args, fieldRule);
     const verb = op === 'update' ? 'updated' : obj.softDelete ? 'marked deleted' : 'deleted';
     return this.result(nodes, affected, `${affected} row${affected === 1 ? '' : 's'} ${verb}`);
+  }
+
+  private builder(): QueryBuilder {
+    return new QueryBuilder(this.catalog, this.schema, this.scope, this.access);
+  }
+
+  /** The caller's input, with every field it sets checked against the caller's field rules. */
+  private userData(obj: DataObject, data: unknown): Args {
+    const out = (data ?? {}) as Args;
+    for (const name of Object.keys(out)) this.access.checkField(obj.name, name);
+    return out;
   }
 
   private col(obj: DataObject, field: string): string {
@@ -61,7 +82,9 @@ export class MutationRunner {
   }
 
   /** Inserts one row with its nested relations; returns the row as stored. */
-  private async insert(obj: DataObject, data: Args): Promise<Row> {
+  private async insert(obj: DataObject, input: Args): Promise<Row> {
+    // `data-object:insert` applies to every row of the table, nested ones included.
+    const data = { ...input, ...this.access.dataOf(this.access.objectRule('insert', obj.name)) };
     const values = new Map<string, unknown>();
     const related: Array<[RelationField, Args[]]> = [];
     for (const [name, value] of Object.entries(data)) {
@@ -74,7 +97,7 @@ export class MutationRunner {
       else if (f.direction === 'forward') {
         if (value === null) continue;
         const target = this.catalog.objects.get(f.target)!;
-        const parent = await this.insert(target, value as Args);
+        const parent = await this.insert(target, this.userData(target, value));
         for (const [mine, theirs] of f.on) values.set(mine, parent[this.col(target, theirs)]);
       } else if (value !== null) related.push([f, value as Args[]]);
     }
@@ -83,12 +106,12 @@ export class MutationRunner {
       const target = this.catalog.objects.get(f.target)!;
       for (const item of items) {
         if (f.direction === 'back') {
-          const child = { ...item };
+          const child = { ...this.userData(target, item) };
           for (const [mine, theirs] of f.on) child[theirs] = row[this.col(obj, mine)];
           await this.insert(target, child);
           continue;
         }
-        const other = await this.insert(target, item);
+        const other = await this.insert(target, this.userData(target, item));
         const junction = this.catalog.objects.get(f.junction!)!;
         const link = new Map<string, unknown>();
         for (const [mine, j] of f.on) link.set(j, row[this.col(obj, mine)]);
@@ -135,10 +158,20 @@ export class MutationRunner {
     return JSON.parse(out.row as string) as Row;
   }
 
-  private async update(qb: QueryBuilder, obj: DataObject, args: Args): Promise<number> {
+  private async update(
+    qb: QueryBuilder,
+    obj: DataObject,
+    args: Args,
+    fieldRule: AccessRule | undefined,
+  ): Promise<number> {
     const alias = qb.alias();
     const sets: string[] = [];
-    const data = (args.data ?? {}) as Args;
+    const objectRule = this.access.objectRule('update', obj.name);
+    const data = {
+      ...this.userData(obj, args.data),
+      ...this.access.dataOf(objectRule),
+      ...this.access.dataOf(fieldRule),
+    };
     for (const [name, value] of Object.entries(data)) {
       if (value === undefined) continue;
       const f = obj.fields.get(name);
@@ -154,16 +187,22 @@ export class MutationRunner {
     for (const f of obj.fields.values())
       if (f.kind === 'scalar' && f.default?.updateExp && !(f.name in data))
         sets.push(`${quoteIdent(f.column!)} = (${f.default.updateExp})`);
-    const where = qb.filterList(obj, alias, args.filter);
+    const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
     return this.count(
       `UPDATE ${quoteTable(obj.table!)} AS ${alias} SET ${sets.join(', ')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
       qb.params.values,
     );
   }
 
-  private async delete(qb: QueryBuilder, obj: DataObject, args: Args): Promise<number> {
+  private async delete(
+    qb: QueryBuilder,
+    obj: DataObject,
+    args: Args,
+    fieldRule: AccessRule | undefined,
+  ): Promise<number> {
     const alias = qb.alias();
-    const where = qb.filterList(obj, alias, args.filter);
+    const objectRule = this.access.objectRule('delete', obj.name);
+    const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
     const table = `${quoteTable(obj.table!)} AS ${alias}`;
     if (obj.softDelete) {
       // Already-deleted rows are left alone, so affected_rows counts the rows this call marked.
@@ -177,6 +216,22 @@ export class MutationRunner {
       `DELETE FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
       qb.params.values,
     );
+  }
+
+  /** The caller's filter AND the permission filters of the table and of the mutation field. */
+  private where(
+    qb: QueryBuilder,
+    obj: DataObject,
+    alias: string,
+    args: Args,
+    objectRule: AccessRule | undefined,
+    fieldRule: AccessRule | undefined,
+  ): string[] {
+    return [
+      ...qb.filterList(obj, alias, args.filter),
+      ...qb.trustedFilter(obj, alias, this.access.filterOf(objectRule)),
+      ...qb.trustedFilter(obj, alias, this.access.filterOf(fieldRule)),
+    ];
   }
 
   private async count(sql: string, params: readonly unknown[]): Promise<number> {

@@ -117,6 +117,7 @@ export class AggregateBuilder {
         pairs.push([key, catalogLiteral(obj.name)]);
         continue;
       }
+      this.qb.checkField(obj.name, name);
       const f = obj.fields.get(name);
       if (f?.kind === 'relation') {
         if (f.direction !== 'forward')
@@ -167,6 +168,7 @@ export class AggregateBuilder {
   private orderAggregate(obj: DataObject, alias: string, path: string[]): string | undefined {
     if (path.length === 1 && path[0] === '_rows_count') return 'count(*)';
     if (path.length !== 2) return undefined;
+    this.qb.checkField(obj.name, path[0]);
     const f = obj.fields.get(path[0]);
     if (f?.kind !== 'scalar' || !SIMPLE_FUNCTIONS.has(path[1])) return undefined;
     return `${path[1]}(${this.qb.column(obj, alias, f.name)})`;
@@ -198,13 +200,14 @@ export class AggregateBuilder {
         pairs.push([key, `count(*)${where()}`]);
         continue;
       }
+      const sub = /^(.+)_aggregation$/.exec(name);
+      this.qb.checkField(obj.name, obj.fields.has(name) || !sub ? name : sub[1]);
       const f = obj.fields.get(name);
       if (f?.kind === 'relation') {
         pairs.push([key, this.relationAggregate(obj, alias, cte, f, group, ctx, grouped)]);
         continue;
       }
-      const sub = f ? undefined : /^(.+)_aggregation$/.exec(name);
-      const rel = sub ? obj.fields.get(sub[1]) : undefined;
+      const rel = !f && sub ? obj.fields.get(sub[1]) : undefined;
       if (rel?.kind === 'relation') {
         pairs.push([key, this.subAggregation(obj, this.listSource(cte, grouped, name), rel, group)]);
         continue;
@@ -340,6 +343,7 @@ export class AggregateBuilder {
         ]);
         continue;
       }
+      this.qb.checkField(target.name, name);
       const field = target.fields.get(name);
       if (field?.kind !== 'scalar')
         throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${subType}`);

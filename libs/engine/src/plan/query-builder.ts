@@ -14,6 +14,7 @@ import { EngineError } from '../errors.js';
 import { type FieldGroups, type SelectionScope, argumentsOf, subFields } from './selection.js';
 import { Params, buildObject, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
 import { AggregateBuilder } from './aggregate-builder.js';
+import { Access, PERMISSION_FILTER } from './access.js';
 
 export type Args = Record<string, unknown>;
 
@@ -31,16 +32,47 @@ export class QueryBuilder {
   private aliasSeq = 0;
   private cteSeq = 0;
   private aggregateBuilder: AggregateBuilder | undefined;
+  /** >0 while building a permission filter: its fields are not checked against the caller's rules. */
+  private trusted = 0;
+  /** Objects whose permission filter is being built (a filter through relations back to them stops there). */
+  private readonly filtering = new Set<string>();
 
   constructor(
     private readonly catalog: CompiledCatalog,
     private readonly schema: GraphQLSchema,
     private readonly scope: SelectionScope,
+    readonly access: Access = Access.open,
   ) {}
+
+  /**
+   * The arguments of a root field with the permission filter of its rule (`<parent>.<field>`),
+   * which `selectRows` ANDs in as a trusted condition.
+   */
+  rootArgs(parentType: string, node: FieldNode): Args {
+    const args = this.argsOf(parentType, node);
+    const filter = this.access.filterOf(this.access.rule(parentType, node.name.value));
+    return filter ? { ...args, [PERMISSION_FILTER]: filter } : args;
+  }
+
+  /** Refuses a field the caller's rules disable. */
+  checkField(typeName: string, fieldName: string): void {
+    if (!this.trusted) this.access.checkField(typeName, fieldName);
+  }
+
+  /** A permission filter as conditions: its fields are the rule's, not the caller's, so not checked. */
+  trustedFilter(obj: DataObject, alias: string, filter: unknown): string[] {
+    if (!filter) return [];
+    this.trusted++;
+    try {
+      return this.filterList(obj, alias, filter);
+    } finally {
+      this.trusted--;
+    }
+  }
 
   /** `[obj]` root list: the whole JSON array as one text value. */
   rootList(obj: DataObject, node: FieldNode, nodes: readonly FieldNode[], parentType: string): string {
-    const args = this.argsOf(parentType, node);
+    const args = this.rootArgs(parentType, node);
     const alias = this.alias();
     const rows = this.listRows(obj, alias, args, this.fields(obj, nodes), []);
     return `SELECT coalesce(json_agg(_q.j), '[]'::json)::text FROM (${rows}) AS _q`;
@@ -54,9 +86,10 @@ export class QueryBuilder {
     nodes: readonly FieldNode[],
     parentType: string,
   ): string {
-    const args = this.argsOf(parentType, node);
+    const args = this.rootArgs(parentType, node);
     const alias = this.alias();
     const conds = keys.map((k) => `${this.column(obj, alias, k)} = ${this.params.add(args[k])}`);
+    conds.push(...this.trustedFilter(obj, alias, args[PERMISSION_FILTER]));
     const json = this.rowJson(obj, alias, this.fields(obj, nodes));
     return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
   }
@@ -113,7 +146,7 @@ export class QueryBuilder {
 
   /** Root `<obj>_aggregation` / `<obj>_bucket_aggregation`: one JSON text value. */
   rootAggregate(obj: DataObject, nodes: readonly FieldNode[], parentType: string, bucket: boolean): string {
-    const args = this.argsOf(parentType, nodes[0]);
+    const args = this.rootArgs(parentType, nodes[0]);
     const rows = this.aggregates.rows(obj, nodes[0], args, bucket).sql;
     const json = bucket
       ? this.aggregates.buckets(obj, rows, nodes, args)
@@ -133,7 +166,28 @@ export class QueryBuilder {
     return subFields(this.scope, obj.name, nodes);
   }
 
+  /**
+   * The rows of an object under `alias`. Every read of a table goes through here, so the
+   * `data-object:query` permission (disabled, filter) applies on every path: lists, by-key,
+   * aggregations, relations in both directions, filters and order paths through relations.
+   */
   from(obj: DataObject, alias: string, viewArgs?: Args | null): string {
+    const base = this.baseFrom(obj, alias, viewArgs);
+    if (!this.access.active || this.filtering.has(obj.name)) return base;
+    const filter = this.access.filterOf(this.access.objectRule('query', obj.name));
+    if (!filter) return base;
+    const inner = this.alias();
+    this.filtering.add(obj.name);
+    try {
+      const conds = this.trustedFilter(obj, inner, filter);
+      if (!conds.length) return base;
+      return `(SELECT ${inner}.* FROM ${this.baseFrom(obj, inner, viewArgs)} WHERE ${conds.join(' AND ')}) AS ${alias}`;
+    } finally {
+      this.filtering.delete(obj.name);
+    }
+  }
+
+  private baseFrom(obj: DataObject, alias: string, viewArgs?: Args | null): string {
     if (obj.table && !obj.sql) return `${quoteTable(obj.table)} AS ${alias}`;
     if (obj.args?.required && !viewArgs)
       throw new EngineError('BAD_USER_INPUT', `${obj.name} is a parameterised view: pass args`);
@@ -180,6 +234,7 @@ export class QueryBuilder {
     const base = obj.fields.get(part ? part[1] : name);
     if (!base || base.kind !== 'scalar')
       throw new EngineError('BAD_USER_INPUT', `unknown field "${name}" of ${obj.name}`);
+    if (part) this.checkField(obj.name, base.name);
     const expr = this.column(obj, alias, base.name);
     const args = node.arguments?.length ? this.argsOf(this.typeOfNode(obj, node), node) : {};
     if (part) {
@@ -223,6 +278,7 @@ export class QueryBuilder {
         pairs.push([key, catalogLiteral(obj.name)]);
         continue;
       }
+      this.checkField(obj.name, name);
       const f = obj.fields.get(name);
       const agg = f ? undefined : /^(.+?)(_bucket)?_aggregation$/.exec(name);
       const rel = agg ? obj.fields.get(agg[1]) : undefined;
@@ -384,7 +440,11 @@ export class QueryBuilder {
     from?: string,
     paging = true,
   ): string {
-    const where = [...extraWhere, ...this.filterList(obj, alias, args.filter)];
+    const where = [
+      ...extraWhere,
+      ...this.filterList(obj, alias, args.filter),
+      ...this.trustedFilter(obj, alias, args[PERMISSION_FILTER]),
+    ];
     const order = this.orderTerms(obj, alias, args.order_by);
     const limit = paging ? this.paging('limit', args.limit) : undefined;
     const offset = paging ? this.paging('offset', args.offset) : undefined;
@@ -433,6 +493,7 @@ export class QueryBuilder {
     return value
       .filter((v): v is string => typeof v === 'string')
       .map((name) => {
+        this.checkField(obj.name, name);
         if (obj.fields.get(name)?.kind !== 'scalar')
           throw new EngineError(
             'BAD_USER_INPUT',
@@ -456,6 +517,7 @@ export class QueryBuilder {
   private checkOrderPath(obj: DataObject, path: string[], full: string): void {
     let cur = obj;
     for (let i = 0; i < path.length; i++) {
+      this.checkField(cur.name, path[i]);
       const f = cur.fields.get(path[i]);
       const last = i === path.length - 1;
       if (last && f?.kind === 'scalar') return;
@@ -508,8 +570,11 @@ export class QueryBuilder {
       }
       const f = obj.fields.get(key);
       if (!f) throw new EngineError('BAD_USER_INPUT', `filter: unknown field "${key}" of ${obj.name}`);
+      this.checkField(obj.name, key);
       if (f.kind === 'scalar') conds.push(...this.scalarOps(f, this.column(obj, alias, key), value as Args));
       else if (f.kind === 'relation') conds.push(...this.relationFilter(obj, alias, f, value as Args));
+      // Never ignore a condition (a permission filter is not validated by GraphQL).
+      else throw new EngineError('BAD_USER_INPUT', `filter: "${key}" of ${obj.name} is a structured field`);
     }
     return conds;
   }
