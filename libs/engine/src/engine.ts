@@ -82,6 +82,7 @@ export class Engine {
       onMutation: options.onMutation,
       remoteMutations: options.remoteMutations,
       authorize: options.authorize,
+      cache: options.cache,
     });
     return new Engine(
       generated.schema,

@@ -85,8 +85,13 @@ export interface EngineOptions {
   /** Environment used for `${ENV}` substitution in source paths; default `{}`. */
   env?: Record<string, string | undefined>;
   logger?: EngineLogger;
-  /** Called after a mutation request commits, with the objects (type names) it wrote. */
-  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void;
+  /**
+   * Called after a mutation request commits, with the objects (type names) it wrote; the answer
+   * waits for it (cache invalidation must be done before the client sees the result).
+   */
+  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void | Promise<void>;
+  /** Result caching of root fields with `@cache` (query time or on the catalog type). */
+  cache?: EngineCacheOptions;
   /** Called for every SQL statement sent to a data source (tests count statements with it). */
   onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
 }
@@ -118,6 +123,27 @@ export interface AccessPolicy {
   rule(typeName: string, fieldName: string): AccessRule | undefined;
   /** The value of an `[$auth.<name>]` placeholder (undefined → SQL NULL). */
   authValue(name: string): unknown;
+}
+
+/** The host's result cache (L1/L2); values are JSON texts. */
+export interface ResultCache {
+  /** Returns the cached value, or runs `load` once for concurrent callers and stores its value. */
+  wrap(
+    key: string,
+    load: () => Promise<{ value: string; store: boolean }>,
+    opts: { ttlMs: number; tags?: string[] },
+  ): Promise<{ value: string; hit: 'l1' | 'l2' | false }>;
+  set(key: string, value: string, opts: { ttlMs: number; tags?: string[] }): Promise<void>;
+}
+
+export interface EngineCacheOptions {
+  store: ResultCache;
+  /** TTL of `@cache` without `ttl`, ms. */
+  defaultTtlMs: number;
+  /** Generation of the definitions (e.g. the schema version): part of every key. */
+  epoch: string;
+  /** Who is asking (role and user), from the request context: part of every key. */
+  scope(context: unknown): string;
 }
 
 export interface QueryRequest {

@@ -13,6 +13,7 @@ import {
 import { type CatalogProblem, CatalogError } from '../errors.js';
 import type { CatalogDocument } from './load-catalog.js';
 import {
+  type CacheSpec,
   type CompiledCatalog,
   type CompiledSource,
   type DataObject,
@@ -88,6 +89,17 @@ function typeText(t: TypeNode, rename: (n: string) => string): string {
     default:
       return rename(t.name.value);
   }
+}
+
+/** `@cache(ttl, key, tags)` of a catalog type (or undefined without the directive). */
+function cacheSpec(d: ConstDirectiveNode | undefined): CacheSpec | undefined {
+  if (!d) return undefined;
+  const a = args(d);
+  return {
+    ttl: typeof a.ttl === 'number' && a.ttl > 0 ? a.ttl : undefined,
+    key: str(a.key),
+    tags: strList(a.tags),
+  };
 }
 
 function str(v: unknown): string | undefined {
@@ -272,6 +284,7 @@ function compileObject(
     pk: [],
     uniques: [],
     description: node.description?.value,
+    cache: directive(node, 'no_cache') ? 'never' : cacheSpec(directive(node, 'cache')),
   };
   if (table && view) problems.add(catalog, node, `type ${original}: @table and @view cannot be combined`);
   if (table && tArgs.soft_delete === true && !str(tArgs.soft_delete_set))

@@ -101,6 +101,15 @@ export interface DataObject {
   pk: string[];
   uniques: Array<{ suffix: string; fields: string[] }>;
   description?: string;
+  /** SDL `@cache(ttl, key, tags)`: its root fields are cached by default; `@no_cache`: never. */
+  cache?: CacheSpec | 'never';
+}
+
+/** Caching of a root field: ttl in seconds (absent = the host's default), custom key, tags. */
+export interface CacheSpec {
+  ttl?: number;
+  key?: string;
+  tags: string[];
 }
 
 export interface StructType {

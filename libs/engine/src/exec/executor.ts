@@ -8,15 +8,23 @@ import {
   Source,
   defaultFieldResolver,
   execute,
+  getDirectiveValues,
   getOperationAST,
   getVariableValues,
   parse,
   specifiedRules,
   validate,
 } from 'graphql';
-import type { CompiledCatalog, DataObject, FunctionDef } from '../catalog/model.js';
+import type { CacheSpec, CompiledCatalog, DataObject, FunctionDef } from '../catalog/model.js';
 import type { PostgresSource } from '../drivers/postgres.js';
-import type { AccessPolicy, EngineLogger, QueryRequest, QueryResponse } from '../engine.types.js';
+import { createHash } from 'node:crypto';
+import type {
+  AccessPolicy,
+  EngineCacheOptions,
+  EngineLogger,
+  QueryRequest,
+  QueryResponse,
+} from '../engine.types.js';
 import { Access } from '../plan/access.js';
 import { EngineError } from '../errors.js';
 import { QueryBuilder } from '../plan/query-builder.js';
@@ -43,6 +51,7 @@ type PlanNode =
       params: unknown[];
       path: string[];
       nodes: FieldNode[];
+      cache?: CachePlan;
     }
   | { key: string; kind: 'error'; error: GraphQLError }
   | { key: string; kind: 'introspection' }
@@ -70,6 +79,16 @@ interface MutationStep {
   path: string[];
 }
 
+/** How a root field's result is cached: decided at plan time, keyed per caller at run time. */
+interface CachePlan {
+  /** The custom `key`, or a digest of the statement and its values. */
+  key: string;
+  ttlMs: number;
+  tags: string[];
+  /** `@invalidate_cache`: read from the database and replace the cached value. */
+  refresh: boolean;
+}
+
 interface Prepared {
   document?: DocumentNode;
   errors?: readonly GraphQLError[];
@@ -82,9 +101,10 @@ export interface ExecutorOptions {
   cacheSize: number;
   logger?: EngineLogger;
   /** After a mutation commits: the objects it wrote (cache invalidation hooks in here). */
-  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void;
+  onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void | Promise<void>;
   remoteMutations?: Record<string, (request: QueryRequest, context: unknown) => Promise<QueryResponse>>;
   authorize?: (source: string, context: unknown) => string | undefined;
+  cache?: EngineCacheOptions;
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
@@ -281,15 +301,17 @@ export class Executor {
               : rf.kind === 'select_one'
                 ? builder.rootOne(rf.object, rf.keys, nodes[0], nodes, typeName)
                 : builder.rootAggregate(rf.object, nodes, typeName, rf.kind === 'bucket');
-        out.push({
-          key,
-          kind: 'sql',
+        const params = builder.params.values;
+        const cache = this.cachePlan(
+          nodes[0],
+          rf.kind === 'function' ? undefined : rf.object,
           source,
           sql,
-          params: builder.params.values,
-          path: [...path, key],
-          nodes,
-        });
+          params,
+          [...builder.read],
+          scope.variables,
+        );
+        out.push({ key, kind: 'sql', source, sql, params, path: [...path, key], nodes, cache });
       } catch (err) {
         out.push({ key, kind: 'error', error: this.fieldError(err, nodes, [...path, key]) });
       }
@@ -360,7 +382,8 @@ export class Executor {
           }
           return runner.written;
         });
-        if (written.size) this.opts.onMutation?.({ source: sources[0], objects: [...written] }, context);
+        if (written.size)
+          await this.opts.onMutation?.({ source: sources[0], objects: [...written] }, context);
       } catch (err) {
         values.clear();
         const failed = current ?? steps[0];
@@ -481,6 +504,49 @@ export class Executor {
     return respond(writeObject(plan, values, introspection), errors);
   }
 
+  /**
+   * Whether and how a root field is cached: `@no_cache` on the field wins, then `@cache` on the
+   * field, then the catalog type's `@cache` / `@no_cache`. Tags: the directive's, plus every
+   * object the statement reads (a mutation of any of them invalidates the entry).
+   */
+  private cachePlan(
+    node: FieldNode,
+    obj: DataObject | undefined,
+    source: string,
+    sql: string,
+    params: readonly unknown[],
+    read: string[],
+    variables: Record<string, unknown>,
+  ): CachePlan | undefined {
+    const cache = this.opts.cache;
+    if (!cache) return undefined;
+    const has = (name: string) => node.directives?.some((d) => d.name.value === name);
+    if (has('no_cache')) return undefined;
+    const asked = getDirectiveValues(this.generated.schema.getDirective('cache')!, node, variables);
+    const spec: CacheSpec | undefined = asked
+      ? {
+          ttl: typeof asked.ttl === 'number' && asked.ttl > 0 ? asked.ttl : undefined,
+          key: typeof asked.key === 'string' && asked.key ? asked.key : undefined,
+          tags: Array.isArray(asked.tags) ? (asked.tags as string[]) : [],
+        }
+      : obj?.cache === 'never'
+        ? undefined
+        : obj?.cache;
+    const refresh = !!has('invalidate_cache');
+    if (!spec && !refresh) return undefined;
+    const key =
+      spec?.key ??
+      createHash('sha256')
+        .update(`${source}\u0000${sql}\u0000${JSON.stringify(params)}`)
+        .digest('base64url');
+    return {
+      key,
+      ttlMs: spec?.ttl ? spec.ttl * 1000 : cache.defaultTtlMs,
+      tags: [...new Set([...(spec?.tags ?? []), ...read])],
+      refresh,
+    };
+  }
+
   private checkAccess(source: string, context: unknown): void {
     const denied = this.opts.authorize?.(source, context);
     if (denied) throw new EngineError('FORBIDDEN', denied);
@@ -515,8 +581,23 @@ export class Executor {
       this.checkAccess(n.source, context);
       if (!source) throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${n.source} is not loaded`);
       this.opts.logger?.debug({ source: n.source, sql: n.sql, params: n.params.length }, 'sql');
-      const text = await source.queryText(n.sql, n.params);
-      values.set(n, text ?? 'null');
+      const query = async () => (await source.queryText(n.sql, n.params)) ?? 'null';
+      const cache = this.opts.cache;
+      if (!n.cache || !cache) {
+        values.set(n, await query());
+        return;
+      }
+      // Keys carry the definitions' generation and the caller: users never share entries.
+      const key = `${cache.epoch}\u0000${cache.scope(context)}\u0000${n.cache.key}`;
+      const opts = { ttlMs: n.cache.ttlMs, tags: n.cache.tags };
+      if (n.cache.refresh) {
+        const text = await query();
+        await cache.store.set(key, text, opts);
+        values.set(n, text);
+        return;
+      }
+      const got = await cache.store.wrap(key, async () => ({ value: await query(), store: true }), opts);
+      values.set(n, got.value);
     } catch (err) {
       errors.push(this.fieldError(err, n.nodes, n.path));
     }

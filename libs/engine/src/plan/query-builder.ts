@@ -29,6 +29,8 @@ interface OrderTerm {
 /** Builds the one SQL statement of a root field. PostgreSQL builds the JSON; values are bind parameters. */
 export class QueryBuilder {
   readonly params = new Params();
+  /** Objects the statement reads (cache tags of its result). */
+  readonly read = new Set<string>();
   private aliasSeq = 0;
   private cteSeq = 0;
   private aggregateBuilder: AggregateBuilder | undefined;
@@ -172,6 +174,7 @@ export class QueryBuilder {
    * aggregations, relations in both directions, filters and order paths through relations.
    */
   from(obj: DataObject, alias: string, viewArgs?: Args | null): string {
+    this.read.add(obj.name);
     const base = this.baseFrom(obj, alias, viewArgs);
     if (!this.access.active || this.filtering.has(obj.name)) return base;
     const filter = this.access.filterOf(this.access.objectRule('query', obj.name));

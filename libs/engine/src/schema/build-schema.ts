@@ -167,6 +167,14 @@ export interface HostExtensions {
   types?: string;
 }
 
+/** Hugr's cache directives, usable at query time on root fields (SPEC §8). */
+const CACHE_DIRECTIVES = [
+  '"Cache the result of this field: ttl in seconds (default CACHE_TTL), a custom key, tags for invalidation."\n' +
+    'directive @cache(ttl: Int, key: String, tags: [String!]) on FIELD | OBJECT | FIELD_DEFINITION\n',
+  '"Never cache the result of this field (overrides @cache of its type)."\ndirective @no_cache on FIELD | OBJECT | FIELD_DEFINITION\n',
+  '"Read this field from the database and replace its cached result."\ndirective @invalidate_cache on FIELD\n',
+];
+
 export function generateSchema(
   catalog: CompiledCatalog,
   defaultLimit = 2000,
@@ -179,6 +187,7 @@ export function generateSchema(
       if (f.kind === 'relation' && f.direction !== 'forward') listFilterTargets.add(f.target);
 
   for (const [name, text] of Object.entries(SCALAR_DOCS)) out.push(`"""\n${text}\n"""\nscalar ${name}\n`);
+  out.push(...CACHE_DIRECTIVES);
   out.push(
     'input OrderByField {\n  field: String!\n  direction: OrderDirection = ASC\n}\n',
     'enum OrderDirection {\n  ASC\n  DESC\n}\n',
