@@ -8,8 +8,7 @@ import { resolve } from 'node:path';
 
 import type { Engine } from '@app/engine';
 
-import { RolePolicy, RoleRules } from '../../libs/auth/src/policy.js';
-import type { Identity, PermissionRow } from '../../libs/auth/src/index.js';
+import { type Identity, type PermissionRow, RolePolicy, RoleRules } from '@app/auth';
 import { type Conformance, type GqlBody, FIXTURE_DIR, col, openConformance } from './support.js';
 
 const MUT_SQL = readFileSync(resolve(FIXTURE_DIR, 'mut.sql'), 'utf8');
