@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Makes sure the services the test suite needs (PostgreSQL, Redis) are reachable on
-// 127.0.0.1, installing (apt) and starting them when missing. Meant for a fresh
+// 127.0.0.1, installing (apt) and starting them when missing, and that the memcached
+// binary is installed (tests start their own memcached on a free port). Meant for a fresh
 // Debian 12 machine/container running as root, without systemd.
 //
-//   node scripts/ensure-services.mjs [--no-postgres] [--no-redis]
+//   node scripts/ensure-services.mjs [--no-postgres] [--no-redis] [--no-memcached]
 //
 // Programmatic use:
-//   import { ensureServices, createDatabase, dropDatabase } from './ensure-services.mjs';
+//   import { ensureServices, ensureMemcachedBinary, createDatabase, dropDatabase } from './ensure-services.mjs';
 //
 // Only Node built-ins are used.
 
@@ -426,19 +427,49 @@ async function ensureRedis(log) {
 }
 
 // ---------------------------------------------------------------------------
+// memcached (binary only: tests start their own server on a free loopback port)
+
+/**
+ * Installs the Debian `memcached` package when the binary is missing. The package's
+ * postinst may start a daemon on 11211; tests do not rely on it.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<string>} absolute path of the memcached binary
+ */
+export async function ensureMemcachedBinary({ log = defaultLog } = {}) {
+  const label = 'memcached';
+  let bin = which('memcached');
+  if (bin) {
+    log(`${label}: installed (${bin})`);
+    return bin;
+  }
+  log(`${label}: binary not found, installing…`);
+  await aptInstall('memcached', log, label);
+  bin = which('memcached');
+  if (!bin) throw new Error(`${label}: apt-get install memcached succeeded but no memcached binary on PATH`);
+  log(`${label}: installed (${bin})`);
+  return bin;
+}
+
+// ---------------------------------------------------------------------------
 // public API
 
 /**
  * Ensures PostgreSQL (127.0.0.1:5432, user postgres, trust auth) and/or Redis
- * (127.0.0.1:6379) are reachable, installing/starting them if needed.
+ * (127.0.0.1:6379) are reachable, installing/starting them if needed, and that the
+ * memcached binary is installed.
  * Services are handled one after the other (apt/dpkg cannot run concurrently).
  * Rejects with an Error describing every service that could not be brought up.
  *
- * @param {{ postgres?: boolean, redis?: boolean, log?: (line: string) => void }} [options]
+ * @param {{ postgres?: boolean, redis?: boolean, memcached?: boolean, log?: (line: string) => void }} [options]
  *   log defaults to writing the line to stderr.
  * @returns {Promise<void>}
  */
-export async function ensureServices({ postgres = true, redis = true, log = defaultLog } = {}) {
+export async function ensureServices({
+  postgres = true,
+  redis = true,
+  memcached = true,
+  log = defaultLog,
+} = {}) {
   const failures = [];
   if (postgres) {
     try {
@@ -450,6 +481,13 @@ export async function ensureServices({ postgres = true, redis = true, log = defa
   if (redis) {
     try {
       await ensureRedis(log);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (memcached) {
+    try {
+      await ensureMemcachedBinary({ log });
     } catch (err) {
       failures.push(err);
     }
@@ -520,13 +558,18 @@ function isMain() {
 
 if (isMain()) {
   const args = new Set(process.argv.slice(2));
+  const flags = ['--no-postgres', '--no-redis', '--no-memcached'];
   for (const a of args) {
-    if (a !== '--no-postgres' && a !== '--no-redis') {
-      process.stderr.write(`usage: node scripts/ensure-services.mjs [--no-postgres] [--no-redis]\n`);
+    if (!flags.includes(a)) {
+      process.stderr.write(`usage: node scripts/ensure-services.mjs [${flags.join('] [')}]\n`);
       process.exit(2);
     }
   }
-  ensureServices({ postgres: !args.has('--no-postgres'), redis: !args.has('--no-redis') }).then(
+  ensureServices({
+    postgres: !args.has('--no-postgres'),
+    redis: !args.has('--no-redis'),
+    memcached: !args.has('--no-memcached'),
+  }).then(
     () => process.exit(0),
     (err) => {
       process.stderr.write(`ensure-services: ${err?.message ?? err}\n`);

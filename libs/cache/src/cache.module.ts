@@ -1,29 +1,42 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import {
+  type DynamicModule,
+  Inject,
+  Logger,
+  Module,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { CacheHealthIndicator } from './cache.health.js';
+import { CACHE, CACHE_OPTIONS } from './cache.tokens.js';
+import type { CacheOptions } from './cache.types.js';
+import { TwoLevelCache } from './two-level-cache.js';
 
-export const CACHE_OPTIONS = Symbol('CACHE_OPTIONS');
-
-export interface CacheModuleOptions {
-  ttlMs: number;
-  l1Enabled: boolean;
-  l1MaxSizeMb: number;
-  l2Enabled: boolean;
-  l2Backend: 'redis' | 'memcached';
-  l2Addresses: string[];
-}
-
-/**
- * Skeleton of the two-level cache (SPEC §8). The L1/L2 stores, tags and cluster-wide
- * invalidation arrive with the "Authentication, permissions and cache" issue; for now the
- * module only carries its validated options so apps can wire it already.
- */
+/** Global: provides CACHE (connected on init, closed on destroy), CACHE_OPTIONS and CacheHealthIndicator. */
 @Module({})
-export class MuninnCacheModule {
-  static forRoot(options: CacheModuleOptions): DynamicModule {
+export class MuninnCacheModule implements OnModuleInit, OnModuleDestroy {
+  constructor(@Inject(CACHE) private readonly cache: TwoLevelCache) {}
+
+  static forRoot(options: CacheOptions): DynamicModule {
     return {
       module: MuninnCacheModule,
       global: true,
-      providers: [{ provide: CACHE_OPTIONS, useValue: options }],
-      exports: [CACHE_OPTIONS],
+      imports: [TerminusModule],
+      providers: [
+        { provide: CACHE_OPTIONS, useValue: options },
+        { provide: CACHE, useFactory: () => new TwoLevelCache(options, new Logger('Cache')) },
+        CacheHealthIndicator,
+      ],
+      exports: [CACHE_OPTIONS, CACHE, CacheHealthIndicator],
     };
+  }
+
+  /** Bounded by the L2 timeout; an unreachable L2 does not hold the node back (SPEC §8). */
+  async onModuleInit(): Promise<void> {
+    await this.cache.connect();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.cache.close();
   }
 }

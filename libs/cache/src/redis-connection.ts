@@ -1,0 +1,151 @@
+import KeyvRedis, {
+  createClient,
+  createCluster,
+  Keyv,
+  type RedisClientOptions,
+  type RedisClientType,
+  type RedisClusterType,
+} from '@keyv/redis';
+import { createCache } from 'cache-manager';
+import {
+  formatAddress,
+  type HostPort,
+  type L2Connection,
+  type L2ConnectionOptions,
+  type L2Value,
+  parseAddress,
+} from './l2-connection.js';
+
+const DEFAULT_PORT = 6379;
+const PROBE_KEY = 'muninn:probe';
+
+/** Quick first retries, then once a second: an outage is detected by failing operations anyway. */
+function reconnectStrategy(retries: number): number {
+  return Math.min(50 * 2 ** retries, 1000) + Math.floor(Math.random() * 50);
+}
+
+/**
+ * Redis (one address) or Redis Cluster (several) through `@keyv/redis`. The clients are created
+ * here rather than from a URL so credentials never appear in a connection string or a log line,
+ * and with the offline queue off so that, while Redis is away, commands fail at once instead of
+ * piling up until it returns.
+ */
+export class RedisConnection implements L2Connection {
+  readonly backend = 'redis' as const;
+  readonly description: string;
+  readonly keyv: Keyv<L2Value>;
+  readonly manager;
+  readonly maxValueBytes = Infinity;
+  readonly pubsub = true;
+
+  private readonly nodes: HostPort[];
+  private readonly client: RedisClientType | RedisClusterType;
+  private readonly cluster: boolean;
+  private subscriber: RedisClientType | undefined;
+  private connecting: Promise<void> | undefined;
+
+  constructor(private readonly options: L2ConnectionOptions) {
+    this.nodes = options.addresses.map((a) => parseAddress(a, DEFAULT_PORT));
+    if (this.nodes.length === 0) throw new Error('redis L2 cache: no address');
+    this.cluster = this.nodes.length > 1;
+    this.description = `${this.cluster ? 'redis cluster' : 'redis'} ${this.nodes.map(formatAddress).join(', ')}`;
+    const connectTimeout = Math.max(1000, options.timeoutMs * 4);
+    const credentials = { username: options.username || undefined, password: options.password || undefined };
+    if (this.cluster) {
+      if (options.database) options.warn('redis cluster has only database 0; CACHE_L2_DATABASE is ignored');
+      this.client = createCluster({
+        rootNodes: this.nodes.map((node) => ({ socket: { ...node } })),
+        defaults: {
+          ...credentials,
+          disableOfflineQueue: true,
+          socket: { connectTimeout, reconnectStrategy },
+        },
+      }) as unknown as RedisClusterType;
+    } else {
+      this.client = createClient({
+        ...credentials,
+        database: options.database ?? 0,
+        disableOfflineQueue: true,
+        socket: { ...this.nodes[0]!, connectTimeout, reconnectStrategy },
+      }) as RedisClientType;
+    }
+    // Failures surface as rejected operations (throwOnErrors); the events themselves carry nothing more.
+    this.client.on('error', () => undefined);
+    const store = new KeyvRedis<L2Value>(this.client, { throwOnErrors: true, throwOnConnectError: true });
+    this.keyv = new Keyv<L2Value>({ store, namespace: undefined, useKeyPrefix: false, throwOnErrors: true });
+    this.keyv.on('error', () => undefined);
+    this.manager = createCache({ stores: [this.keyv] });
+  }
+
+  connect(): Promise<void> {
+    if (this.connecting) return this.connecting;
+    if (this.client.isOpen) return Promise.resolve();
+    const attempt = (this.client.connect() as Promise<unknown>).then(
+      () => undefined,
+      (err: unknown) => {
+        // A cluster gives up after one failed discovery; the next ping tries again.
+        if (this.connecting === attempt) this.connecting = undefined;
+        throw err;
+      },
+    );
+    this.connecting = attempt;
+    return attempt;
+  }
+
+  isServerReply(err: unknown): boolean {
+    // @redis/client's ErrorReply (and subclasses): the server answered `-ERR …`, `-OOM …`.
+    for (let proto: unknown = err; proto; proto = Object.getPrototypeOf(proto)) {
+      if ((proto as { constructor?: { name?: string } }).constructor?.name === 'ErrorReply') return true;
+    }
+    return false;
+  }
+
+  async ping(): Promise<void> {
+    if (this.cluster) {
+      if (!this.client.isOpen) await this.connect();
+      await this.keyv.get(PROBE_KEY);
+      return;
+    }
+    await (this.client as RedisClientType).ping();
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.client.publish(channel, message);
+  }
+
+  subscribe(channel: string, onMessage: (message: string) => void, onReconnect: () => void): void {
+    if (this.subscriber) return;
+    // PUBLISH reaches every node of a cluster, so one connection to one node hears everything.
+    const overrides: Partial<RedisClientOptions> = {
+      disableOfflineQueue: false, // SUBSCRIBE may be sent before Redis is reachable
+      socket: {
+        ...this.nodes[0]!,
+        connectTimeout: Math.max(1000, this.options.timeoutMs * 4),
+        reconnectStrategy,
+      },
+    };
+    const sub = this.cluster
+      ? (createClient({
+          username: this.options.username || undefined,
+          password: this.options.password || undefined,
+          ...overrides,
+        }) as RedisClientType)
+      : ((this.client as RedisClientType).duplicate(overrides) as RedisClientType);
+    this.subscriber = sub;
+    let readyBefore = false;
+    sub.on('error', () => undefined);
+    sub.on('ready', () => {
+      if (readyBefore) onReconnect();
+      readyBefore = true;
+    });
+    sub.connect().catch(() => undefined); // keeps retrying by itself; failures show on the data connection
+    sub.subscribe(channel, (message) => onMessage(message)).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    if (sub?.isOpen) sub.destroy();
+    if (this.client.isOpen) this.client.destroy();
+  }
+}

@@ -1,0 +1,600 @@
+// The two-level cache against real servers it starts itself: redis-server and memcached on free
+// loopback ports (and a 3-node Redis Cluster), two TwoLevelCache "nodes" per backend.
+import { CACHE, CacheHealthIndicator, type CacheOptions, MuninnCacheModule, TwoLevelCache } from '@app/cache';
+import { Test } from '@nestjs/testing';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { freePort, waitFor } from './support/node-process.js';
+
+/** Every test and hook is bounded well below Jest's global timeout. */
+const BOUND_MS = 30_000;
+
+function binary(name: string): string {
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin']) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(
+    `${name} not found on PATH: run \`node scripts/ensure-services.mjs\` (installs it with apt)`,
+  );
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `get` over memcached's text protocol: whether the key exists. */
+function memcachedHas(port: number, key: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(`get ${key}\r\n`));
+    let reply = '';
+    socket.on('data', (d) => {
+      reply += d.toString('latin1');
+      if (reply.endsWith('END\r\n')) {
+        socket.destroy();
+        resolve(reply.startsWith('VALUE '));
+      }
+    });
+    socket.once('error', reject);
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A server child process on a fixed port that can be killed and started again. */
+class Server {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  readonly output: string[] = [];
+
+  constructor(
+    private readonly bin: string,
+    private readonly args: string[],
+    readonly port: number,
+  ) {}
+
+  async start(): Promise<this> {
+    const child = spawn(this.bin, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => this.output.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => this.output.push(d.toString()));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.child = child;
+    await waitFor(`${this.bin} on ${this.port}`, async () => {
+      if (child.exitCode !== null) throw new Error(`exited: ${this.output.join('').slice(-1000)}`);
+      return tcpOpen(this.port);
+    });
+    return this;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGCONT');
+    this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+const servers: Server[] = [];
+const caches: TwoLevelCache[] = [];
+const dirs: string[] = [];
+
+async function startRedis(port?: number, extra: string[] = []): Promise<Server> {
+  const p = port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'muninn-redis-'));
+  dirs.push(dir);
+  // prettier-ignore
+  const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
+  const server = new Server(binary('redis-server'), args, p);
+  servers.push(server);
+  return server.start();
+}
+
+async function startMemcached(): Promise<Server> {
+  const port = await freePort();
+  const args = ['-p', String(port), '-U', '0', '-l', '127.0.0.1', '-m', '64'];
+  if (process.getuid?.() === 0) args.push('-u', 'root'); // memcached refuses to run as root otherwise
+  const server = new Server(binary('memcached'), args, port);
+  servers.push(server);
+  return server.start();
+}
+
+interface Recorder {
+  log(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  lines: { level: string; msg: string }[];
+}
+
+function recorder(): Recorder {
+  const lines: Recorder['lines'] = [];
+  return {
+    lines,
+    log: (msg) => lines.push({ level: 'log', msg }),
+    warn: (msg) => lines.push({ level: 'warn', msg }),
+    error: (msg) => lines.push({ level: 'error', msg }),
+  };
+}
+
+async function node(
+  nodeName: string,
+  backend: CacheOptions['l2Backend'],
+  addresses: string[],
+  logger: Recorder = recorder(),
+): Promise<TwoLevelCache> {
+  const cache = new TwoLevelCache(
+    {
+      ttlMs: 60_000,
+      l1Enabled: true,
+      l1MaxSizeMb: 8,
+      l2Enabled: true,
+      l2Backend: backend,
+      l2Addresses: addresses,
+      nodeName,
+      l2TimeoutMs: 250,
+    },
+    logger,
+  );
+  caches.push(cache);
+  await cache.connect();
+  return cache;
+}
+
+const ttl = { ttlMs: 30_000 };
+
+afterAll(async () => {
+  await Promise.all(caches.map((c) => c.close()));
+  await Promise.all(servers.map((s) => s.kill()));
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}, BOUND_MS);
+
+describe('two nodes on one Redis', () => {
+  let redis: Server;
+  let a: TwoLevelCache;
+  let b: TwoLevelCache;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    a = await node('a', 'redis', [`127.0.0.1:${redis.port}`]);
+    b = await node('b', 'redis', [`127.0.0.1:${redis.port}`]);
+    expect(a.status().l2.up).toBe(true);
+    expect(b.status().l2.up).toBe(true);
+  }, BOUND_MS);
+
+  it(
+    'serves a value written by A to B from L2, then from B’s L1',
+    async () => {
+      await a.set('q:1', '{"data":1}', { ...ttl, tags: ['t'] });
+      expect(await b.get('q:1')).toEqual({ value: '{"data":1}', hit: 'l2' });
+      expect(await b.get('q:1')).toEqual({ value: '{"data":1}', hit: 'l1' });
+      expect(b.status().stats).toMatchObject({ l2Hits: 1, l1Hits: 1 });
+      // Namespaced keys; the entry records the epochs of its tags (`$all` implicitly).
+      const cli = (...args: string[]) =>
+        spawnSync(binary('redis-cli'), ['-p', String(redis.port), ...args], {
+          encoding: 'utf8',
+        }).stdout.trim();
+      expect(cli('EXISTS', 'muninn:v:q:1')).toBe('1');
+      const epoch = cli('GET', 'muninn:tag:t');
+      expect(epoch).toMatch(/^\{"value":".+"\}$/);
+      expect(JSON.parse(cli('GET', 'muninn:v:q:1')).value.e).toEqual({
+        $all: JSON.parse(cli('GET', 'muninn:tag:$all')).value,
+        t: JSON.parse(epoch).value,
+      });
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'A.invalidate: L2 entries become unreachable (epochs) and B drops its L1 entry (pub/sub)',
+    async () => {
+      await a.set('q:2', 'two', { ...ttl, tags: ['t2'] });
+      await a.set('q:other', 'other', { ...ttl, tags: ['u'] });
+      expect((await b.get('q:2'))?.hit).toBe('l2');
+      expect((await b.get('q:other'))?.hit).toBe('l2');
+
+      // Without publishing, B's L1 keeps the entry; behind it, L2 no longer has it.
+      await a.invalidate(['t2'], { publish: false });
+      expect(await b.get('q:2')).toEqual({ value: 'two', hit: 'l1' });
+      b.flushL1();
+      expect(await b.get('q:2')).toBeUndefined();
+      expect(await b.get('q:other')).toEqual({ value: 'other', hit: 'l2' });
+
+      // Published: B's L1 entry goes too.
+      await a.set('q:2', 'two again', { ...ttl, tags: ['t2'] });
+      expect((await b.get('q:2'))?.hit).toBe('l2');
+      expect((await b.get('q:2'))?.hit).toBe('l1');
+      const entriesBefore = b.status().l1.entries;
+      await a.invalidate(['t2']);
+      await waitFor('B to drop its L1 entry', () => b.status().l1.entries === entriesBefore - 1, 5000, 10);
+      expect(await b.get('q:2')).toBeUndefined();
+      expect(await b.get('q:other')).toEqual({ value: 'other', hit: 'l1' });
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'invalidate() without tags reaches every entry on every node',
+    async () => {
+      await a.set('q:3', 'three', { ...ttl, tags: ['x'] });
+      expect((await b.get('q:3'))?.hit).toBe('l2');
+      await a.invalidate();
+      await waitFor('B to flush its L1', () => b.status().l1.entries === 0, 5000, 10);
+      expect(await b.get('q:3')).toBeUndefined();
+      expect(await a.get('q:3')).toBeUndefined();
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'wrap on two nodes: the second node gets the first one’s result from L2 without loading',
+    async () => {
+      let loads = 0;
+      const load = async () => ({ value: `loaded ${++loads}`, store: true });
+      expect(await a.wrap('q:4', load, { ...ttl, tags: ['w'] })).toEqual({ value: 'loaded 1', hit: false });
+      expect(await b.wrap('q:4', load, { ...ttl, tags: ['w'] })).toEqual({ value: 'loaded 1', hit: 'l2' });
+      await b.invalidate(['w']);
+      await waitFor('A to drop its L1 entry', () => a.status().l1.entries === 0, 5000, 10);
+      expect(await a.wrap('q:4', load, { ...ttl, tags: ['w'] })).toEqual({ value: 'loaded 2', hit: false });
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'a dropped invalidation channel flushes L1 when it comes back',
+    async () => {
+      await b.set('q:5', 'five', ttl);
+      expect(b.status().l1.entries).toBeGreaterThan(0);
+      // Kill every pub/sub connection of the server; B's subscriber reconnects and must flush.
+      spawnSync(binary('redis-cli'), ['-p', String(redis.port), 'CLIENT', 'KILL', 'TYPE', 'pubsub']);
+      await waitFor('B to flush L1 after resubscribing', () => b.status().l1.entries === 0, 5000, 10);
+    },
+    BOUND_MS,
+  );
+});
+
+describe('Redis answering errors (out of memory)', () => {
+  it(
+    'an entry write refused is a miss, an invalidation refused keeps L2 unused until replayed',
+    async () => {
+      const redis = await startRedis();
+      const cli = (...args: string[]) =>
+        spawnSync(binary('redis-cli'), ['-p', String(redis.port), ...args], {
+          encoding: 'utf8',
+        }).stdout.trim();
+      const log = recorder();
+      const a = await node('a', 'redis', [`127.0.0.1:${redis.port}`], log);
+      const b = await node('b', 'redis', [`127.0.0.1:${redis.port}`]);
+      await a.set('kept', 'old', { ...ttl, tags: ['t'] });
+      expect(cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction')).toBe('OK');
+      expect(cli('CONFIG', 'SET', 'maxmemory', '1')).toBe('OK'); // every write is refused with -OOM
+
+      await a.set('refused', 'v', { ...ttl, tags: ['t'] });
+      expect(a.status().l2.up).toBe(true); // the server answered: not an outage
+      expect(a.status().stats.l2Errors).toBeGreaterThan(0);
+      expect(await b.get('refused')).toBeUndefined();
+      expect(await b.get('kept')).toEqual({ value: 'old', hit: 'l2' });
+
+      await a.invalidate(['t']); // the epoch bump is refused: A must not read L2 until it is replayed
+      expect(a.status().l2.up).toBe(false);
+      expect(await a.get('kept')).toBeUndefined();
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1500)); // probes run, the replay is still refused
+      expect(a.status().l2.up).toBe(false);
+
+      expect(cli('CONFIG', 'SET', 'maxmemory', '0')).toBe('OK');
+      await waitFor('the invalidation to be replayed', () => a.status().l2.up, 10_000, 50);
+      b.flushL1();
+      expect(await b.get('kept')).toBeUndefined();
+    },
+    BOUND_MS,
+  );
+});
+
+describe('two nodes on one memcached (no pub/sub)', () => {
+  let memcached: Server;
+  let a: TwoLevelCache;
+  let b: TwoLevelCache;
+
+  beforeAll(async () => {
+    memcached = await startMemcached();
+    a = await node('a', 'memcached', [`127.0.0.1:${memcached.port}`]);
+    b = await node('b', 'memcached', [`127.0.0.1:${memcached.port}`]);
+    expect(a.status().l2).toMatchObject({ up: true, backend: 'memcached' });
+  }, BOUND_MS);
+
+  it(
+    'serves A’s value to B from L2 then L1; A.invalidate makes the L2 entry unreachable',
+    async () => {
+      await a.set('q:1', 'one', { ...ttl, tags: ['t'] });
+      await a.set('q:2', 'two', { ...ttl, tags: ['u'] });
+      expect(await b.get('q:1')).toEqual({ value: 'one', hit: 'l2' });
+      expect(await b.get('q:1')).toEqual({ value: 'one', hit: 'l1' });
+      expect(await memcachedHas(memcached.port, 'muninn:v:q:1')).toBe(true);
+      expect(await memcachedHas(memcached.port, 'muninn:tag:t')).toBe(true);
+      await a.invalidate(['t']);
+      b.flushL1(); // memcached has no channel: B's L1 is reached by the management fan-out instead
+      expect(await b.get('q:1')).toBeUndefined();
+      expect(await b.get('q:2')).toEqual({ value: 'two', hit: 'l2' });
+      await a.invalidate();
+      b.flushL1();
+      expect(await b.get('q:2')).toBeUndefined();
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'leaves entries over the item size uncached without calling it an outage',
+    async () => {
+      await a.set('huge', 'x'.repeat(2 * 1024 * 1024), ttl); // over the limit before serialisation
+      await a.set('escaped', '"'.repeat(900 * 1024), ttl); // under it, but not once JSON-escaped
+      b.flushL1();
+      expect(await b.get('huge')).toBeUndefined();
+      expect(await b.get('escaped')).toBeUndefined();
+      expect(a.status().l2.up).toBe(true);
+      expect(a.status().stats.l2Errors).toBe(0);
+      await a.set('fits', 'y'.repeat(512 * 1024), ttl);
+      expect((await b.get('fits'))?.hit).toBe('l2');
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'keys that memcached cannot take verbatim, and sub-second TTLs',
+    async () => {
+      const key = `query with spaces ${'x'.repeat(400)}`;
+      await a.set(key, 'long', ttl);
+      expect(await b.get(key)).toEqual({ value: 'long', hit: 'l2' });
+      await a.set('short-lived', 'v', { ttlMs: 300 });
+      expect((await b.get('short-lived'))?.hit).toBe('l2');
+      b.flushL1();
+      await waitFor(
+        'the entry to expire in L2',
+        async () => (await b.get('short-lived')) === undefined,
+        5000,
+        50,
+      );
+    },
+    BOUND_MS,
+  );
+});
+
+describe('Redis killed mid-load', () => {
+  it(
+    'keeps serving without errors, logs once, and uses L2 again after a restart',
+    async () => {
+      const redis = await startRedis();
+      const logA = recorder();
+      const a = await node('a', 'redis', [`127.0.0.1:${redis.port}`], logA);
+      const b = await node('b', 'redis', [`127.0.0.1:${redis.port}`]);
+
+      let thrown = 0;
+      let ops = 0;
+      let running = true;
+      const worker = async (id: number) => {
+        for (let i = 0; running; i++) {
+          const key = `load:${id}:${i % 50}`;
+          try {
+            await a.set(key, `v${i}`, { ...ttl, tags: ['load'] });
+            await a.get(key);
+            await a.wrap(`w:${id}:${i % 20}`, async () => ({ value: 'w', store: true }), ttl);
+            if (i % 25 === 0) await a.invalidate([`load-${id}`]);
+            ops++;
+          } catch {
+            thrown++;
+          }
+          if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+        }
+      };
+      const workers = [1, 2, 3, 4].map(worker);
+      try {
+        await waitFor('some load', () => ops > 200, 10_000, 10);
+        await redis.kill('SIGKILL');
+        await waitFor('L2 marked down', () => !a.status().l2.up, 5000, 10);
+        const opsAtDown = ops;
+        await waitFor('load to go on while down', () => ops > opsAtDown + 500, 10_000, 10);
+
+        // While down, L2 is skipped: no operation waits for it.
+        const started = Date.now();
+        for (let i = 0; i < 100; i++) await a.get(`absent:${i}`);
+        expect(Date.now() - started).toBeLessThan(200);
+        expect(a.status().l2.lastError).toBeTruthy();
+      } finally {
+        running = false;
+        await Promise.all(workers);
+      }
+      expect(thrown).toBe(0);
+      const outageWarnings = logA.lines.filter((l) => l.level === 'warn' && /unreachable/.test(l.msg));
+      expect(outageWarnings).toHaveLength(1);
+      expect(outageWarnings[0]!.msg).toMatch(
+        /^L2 cache \(redis\) unreachable: .+; serving from L1 and the databases$/,
+      );
+      expect(a.status().stats.l2Errors).toBeGreaterThan(0);
+
+      await redis.start();
+      await waitFor('A to see L2 again', () => a.status().l2.up, 10_000, 50);
+      await waitFor('B to see L2 again', () => b.status().l2.up, 10_000, 50);
+      expect(logA.lines.filter((l) => /reachable again/.test(l.msg))).toHaveLength(1);
+      expect(a.status().l1.entries).toBe(0); // flushed: invalidations may have been missed
+
+      await a.set('after', 'recovered', ttl);
+      expect(await b.get('after')).toEqual({ value: 'recovered', hit: 'l2' });
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'a hung Redis (SIGSTOP) costs at most the L2 timeout, then nothing until it answers again',
+    async () => {
+      const redis = await startRedis();
+      const log = recorder();
+      const a = await node('a', 'redis', [`127.0.0.1:${redis.port}`], log);
+      await a.set('k', 'v', ttl);
+      a.flushL1();
+      redis.signal('SIGSTOP');
+      try {
+        let started = Date.now();
+        expect(await a.get('k')).toBeUndefined(); // L2 does not answer: a miss, after the timeout
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(a.status().l2).toMatchObject({ up: false, lastError: 'no answer within 250 ms' });
+        started = Date.now();
+        await a.set('k2', 'v2', ttl);
+        expect(await a.get('k2')).toEqual({ value: 'v2', hit: 'l1' });
+        expect(Date.now() - started).toBeLessThan(100);
+      } finally {
+        redis.signal('SIGCONT');
+      }
+      await waitFor('L2 up after SIGCONT', () => a.status().l2.up, 10_000, 50);
+      expect(await a.get('k')).toEqual({ value: 'v', hit: 'l2' });
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    },
+    BOUND_MS,
+  );
+
+  it(
+    'starts with L2 unreachable, without throwing, and connects when it appears',
+    async () => {
+      const port = await freePort();
+      const log = recorder();
+      const started = Date.now();
+      const a = await node('a', 'redis', [`127.0.0.1:${port}`], log);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(a.status().l2.up).toBe(false);
+      await a.set('k', 'v', ttl);
+      expect(await a.get('k')).toEqual({ value: 'v', hit: 'l1' });
+      await startRedis(port);
+      await waitFor('L2 up', () => a.status().l2.up, 10_000, 50);
+      expect(log.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    },
+    BOUND_MS,
+  );
+});
+
+describe('Redis Cluster', () => {
+  let a: TwoLevelCache;
+  let b: TwoLevelCache;
+
+  /** A port whose cluster bus port (+10000) is free too. */
+  async function clusterPort(taken: number[]): Promise<number> {
+    for (;;) {
+      const port = 20_000 + Math.floor(Math.random() * 20_000);
+      if (taken.includes(port)) continue;
+      if ((await portFree(port)) && (await portFree(port + 10_000))) return port;
+    }
+  }
+
+  beforeAll(async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) ports.push(await clusterPort(ports));
+    for (const port of ports) {
+      await startRedis(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]);
+    }
+    const created = spawnSync(
+      binary('redis-cli'),
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(created.status).toBe(0);
+    await waitFor(
+      'cluster state ok',
+      () =>
+        ports.every((p) =>
+          /cluster_state:ok/.test(
+            spawnSync(binary('redis-cli'), ['-p', String(p), 'CLUSTER', 'INFO'], { encoding: 'utf8' }).stdout,
+          ),
+        ),
+      15_000,
+      100,
+    );
+    const addresses = ports.map((p) => `127.0.0.1:${p}`);
+    a = await node('a', 'redis', addresses);
+    b = await node('b', 'redis', addresses);
+    expect(a.status().l2.up).toBe(true);
+  }, BOUND_MS);
+
+  it(
+    'shares entries across slots, invalidates by epoch and by pub/sub',
+    async () => {
+      // Keys and tags hash to different slots: reads are split per slot by @keyv/redis.
+      for (let i = 0; i < 20; i++) await a.set(`c:${i}`, `v${i}`, { ...ttl, tags: [`tag${i % 3}`] });
+      for (let i = 0; i < 20; i++) expect(await b.get(`c:${i}`)).toEqual({ value: `v${i}`, hit: 'l2' });
+      const before = b.status().l1.entries;
+      await a.invalidate(['tag0']);
+      await waitFor('B to drop tag0 entries', () => b.status().l1.entries === before - 7, 5000, 10);
+      b.flushL1();
+      for (let i = 0; i < 20; i++) {
+        expect((await b.get(`c:${i}`))?.hit).toBe(i % 3 === 0 ? undefined : 'l2');
+      }
+    },
+    BOUND_MS,
+  );
+});
+
+describe('MuninnCacheModule', () => {
+  it(
+    'connects on init, reports an unreachable L2 in the readiness details but stays up',
+    async () => {
+      const port = await freePort();
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          MuninnCacheModule.forRoot({
+            ttlMs: 1000,
+            l1Enabled: true,
+            l1MaxSizeMb: 1,
+            l2Enabled: true,
+            l2Backend: 'redis',
+            l2Addresses: [`127.0.0.1:${port}`],
+            l2Password: 'hunter2-secret',
+            nodeName: 'module',
+          }),
+        ],
+      }).compile();
+      moduleRef.useLogger(false);
+      await moduleRef.init();
+      const cache = moduleRef.get<TwoLevelCache>(CACHE);
+      await cache.set('k', 'v', { ttlMs: 1000 });
+      const health = await moduleRef.get(CacheHealthIndicator).isHealthy();
+      expect(health).toEqual({
+        cache: {
+          status: 'up',
+          l1: expect.objectContaining({ enabled: true, entries: 1 }),
+          l2: { up: false, backend: 'redis', lastError: expect.any(String) },
+        },
+      });
+      expect(JSON.stringify(health)).not.toContain('hunter2');
+      await moduleRef.close();
+      expect(await cache.get('k')).toEqual({ value: 'v', hit: 'l1' }); // closed: L1 still answers, L2 is gone
+    },
+    BOUND_MS,
+  );
+});
