@@ -33,6 +33,8 @@ const startWorker = (name: string) =>
     {
       CLUSTER_SECRET,
       SECRET_KEY: ADMIN_KEY,
+      // Calls without the admin key run as the anonymous role (public: no permission rows).
+      ALLOWED_ANONYMOUS: 'true',
       CLUSTER_MANAGEMENT_URL: mgmt.url,
       CLUSTER_NODE_NAME: name,
       CORE_DB_PATH: core.url,
@@ -143,20 +145,27 @@ describe('core module on work nodes (cluster mode)', () => {
     expect(gone.errors?.[0].message).toMatch(/Cannot query field "hs"/);
   });
 
-  it('refuses core reads, writes and lifecycle calls without the admin key, changing nothing', async () => {
+  it('refuses core reads, writes and lifecycle calls to non-admin callers (401 for a wrong key), changing nothing', async () => {
     const [a] = workers;
     for (const q of [
       '{ core { data_sources { name path } } }',
       'mutation { core { delete_data_sources(filter: {}) { affected_rows } } }',
       'mutation { function { core { cluster { unload_source(name: "hs") { success } } } } }',
     ]) {
-      for (const key of [null, 'wrong-key']) {
-        const body = await query(a, q, key);
-        expect({ q, key, body }).toMatchObject({
-          body: { errors: [{ message: expect.stringMatching(/needs the admin key/) }] },
-        });
-        expect(JSON.stringify(body)).not.toContain('postgres://');
-      }
+      // Anonymous (role public): authenticated, but not admin.
+      const body = await query(a, q, null);
+      expect({ q, body }).toMatchObject({
+        body: { errors: [{ message: expect.stringMatching(/needs the admin role/) }] },
+      });
+      expect(JSON.stringify(body)).not.toContain('postgres://');
+      // A wrong key is a bad credential: 401, never downgraded to anonymous.
+      const res = await fetch(`${a.url}/query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hugr-secret-key': 'wrong-key' },
+        body: JSON.stringify({ query: q }),
+      });
+      expect(res.status).toBe(401);
+      expect(await res.text()).not.toContain('postgres://');
     }
     const still = await graphql<{ dataSources: { name: string }[] }>(
       mgmt.url,
@@ -186,7 +195,7 @@ describe('core module on a standalone work node', () => {
     soloCore = await createTestDatabase('muninn_core_solo');
     solo = await startNode(
       'worker',
-      { SECRET_KEY: ADMIN_KEY, CORE_DB_PATH: soloCore.url, DRAIN_DELAY: '0s' },
+      { SECRET_KEY: ADMIN_KEY, ALLOWED_ANONYMOUS: 'true', CORE_DB_PATH: soloCore.url, DRAIN_DELAY: '0s' },
       started,
     );
   });

@@ -19,10 +19,12 @@ const started: NodeProcess[] = [];
 const admin = <T>(query: string, variables?: Record<string, unknown>) =>
   graphql<T>(mgmt.url, ADMIN_KEY, query, variables);
 
+const AUTH = { 'x-hugr-secret-key': ADMIN_KEY };
+
 async function post(body: unknown, path = '/query', headers: Record<string, string> = {}) {
   const res = await fetch(`${worker.url}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'x-hugr-secret-key': ADMIN_KEY, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -58,6 +60,7 @@ beforeAll(async () => {
       CLUSTER_MANAGEMENT_URL: mgmt.url,
       CLUSTER_NODE_NAME: 'q1',
       CORE_DB_PATH: core.url,
+      SECRET_KEY: ADMIN_KEY,
       DRAIN_DELAY: '0s',
       MAX_DEPTH: '4',
       MAX_BODY_SIZE: '1',
@@ -92,7 +95,7 @@ describe('work node data API (real processes, real PostgreSQL)', () => {
   it('answers POST /query, POST /graphql and GET /query?query= alike', async () => {
     const a = await post({ query: q });
     const b = await post({ query: q }, '/graphql');
-    const c = await fetch(`${worker.url}/query?query=${encodeURIComponent(q)}`);
+    const c = await fetch(`${worker.url}/query?query=${encodeURIComponent(q)}`, { headers: AUTH });
     expect(a.status).toBe(200);
     expect(a.json()).toEqual(expected);
     expect(b.json()).toEqual(expected);
@@ -105,9 +108,11 @@ describe('work node data API (real processes, real PostgreSQL)', () => {
     const query =
       'query A($id: Int!) { orders_by_pk(id: $id) { id } } query B { tags_by_pk(name: "vip") { name } }';
     const params = new URLSearchParams({ query, variables: JSON.stringify({ id: 3 }), operationName: 'A' });
-    const res = await fetch(`${worker.url}/query?${params}`);
+    const res = await fetch(`${worker.url}/query?${params}`, { headers: AUTH });
     expect(await res.json()).toEqual({ data: { orders_by_pk: { id: 3 } } });
-    const bad = await fetch(`${worker.url}/query?${new URLSearchParams({ query, variables: '{nope' })}`);
+    const bad = await fetch(`${worker.url}/query?${new URLSearchParams({ query, variables: '{nope' })}`, {
+      headers: AUTH,
+    });
     expect(bad.status).toBe(400);
   });
 

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { MuninnCacheModule } from '@app/cache';
+import { CacheHealthIndicator, MuninnCacheModule } from '@app/cache';
 import { ClusterModule, MembershipHealthIndicator, SchemaHealthIndicator } from '@app/cluster';
 import { MuninnConfigModule, type MuninnConfig } from '@app/config';
 import { CoreDbHealthIndicator, CoreDbModule } from '@app/core-db';
@@ -18,11 +18,16 @@ export class WorkerModule {
         MuninnConfigModule.forRoot(config),
         loggerModule(config.log, config.cluster.nodeName),
         CoreDbModule.forRoot(coreDbOptions(config)),
-        MuninnCacheModule.forRoot(config.cache),
+        MuninnCacheModule.forRoot({ ...config.cache, nodeName: config.cluster.nodeName }),
         ClusterModule.forRoot(clusterOptions(config)),
         DataApiModule.forRoot(),
         ProbesModule.forRoot({
-          readiness: [CoreDbHealthIndicator, SchemaHealthIndicator, MembershipHealthIndicator],
+          readiness: [
+            CoreDbHealthIndicator,
+            SchemaHealthIndicator,
+            MembershipHealthIndicator,
+            CacheHealthIndicator,
+          ],
         }),
       ],
     };

@@ -1,3 +1,4 @@
+import { CACHE } from '@app/cache';
 import type { ClusterModuleOptions } from '@app/cluster';
 import type { MuninnConfig } from '@app/config';
 import type { CoreDbOptions } from '@app/core-db';
@@ -24,5 +25,7 @@ export function clusterOptions(config: MuninnConfig): ClusterModuleOptions {
     ...config.cluster,
     drainDelayMs: config.server.drainDelayMs,
     applier: EngineApplier,
+    // Management's fan-out drops this node's entries (L1, and the L2 epochs of the tags).
+    cacheInvalidator: CACHE,
   };
 }

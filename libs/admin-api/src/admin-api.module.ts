@@ -4,12 +4,15 @@ import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import { createAdminAuthenticator } from './admin-auth.js';
 import { formatAdminError } from './admin.errors.js';
+import { AccessResolver } from './access.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
+import { ApiKeysService } from './api-keys.service.js';
 import { ClusterChangeService } from './cluster-change.service.js';
 import { ClusterService } from './cluster.service.js';
 import { CoreForwardController } from './core-forward.controller.js';
 import { CoreForwardService } from './core-forward.service.js';
 import { DataSourcesService } from './data-sources.service.js';
+import { RolesService } from './roles.service.js';
 
 export interface AdminApiOptions {
   secretKey: string | undefined;
@@ -53,8 +56,11 @@ export class AdminApiModule {
       controllers: [CoreForwardController],
       providers: [
         AdminResolver,
+        AccessResolver,
         ClusterService,
         DataSourcesService,
+        RolesService,
+        ApiKeysService,
         ClusterChangeService,
         CoreForwardService,
       ],

@@ -79,6 +79,14 @@ export class AdminResolver {
   }
 
   @Mutation(() => ClusterOperationResult, {
+    description:
+      'Invalidates cached entries carrying any of the tags (none: everything) on every healthy node; returns after each answered.',
+  })
+  invalidateCache(@Args('tags', { type: () => [String], nullable: true }) tags?: string[] | null) {
+    return this.clusterService.invalidateCache(tags);
+  }
+
+  @Mutation(() => ClusterOperationResult, {
     description: 'Drops a node from the registry (it re-registers if alive).',
   })
   removeNode(@Args('name') name: string) {

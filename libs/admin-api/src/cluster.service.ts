@@ -1,5 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CLUSTER_OPTIONS, type ClusterOptions, NodeRegistry } from '@app/cluster';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  CLUSTER_OPTIONS,
+  CacheFanout,
+  CacheInvalidateRequest,
+  type ClusterOptions,
+  NodeRegistry,
+  describeTags,
+} from '@app/cluster';
 import { CoreDb, readSchemaVersion } from '@app/core-db';
 import { AdminError } from './admin.errors.js';
 import {
@@ -11,10 +18,13 @@ import {
 
 @Injectable()
 export class ClusterService {
+  private readonly logger = new Logger('ClusterService');
+
   constructor(
     @Inject(CLUSTER_OPTIONS) private readonly options: ClusterOptions,
     @Inject(NodeRegistry) private readonly registry: NodeRegistry,
     @Inject(CoreDb) private readonly coreDb: CoreDb,
+    @Inject(CacheFanout) private readonly cache: CacheFanout,
   ) {}
 
   async nodes(): Promise<ClusterNode[]> {
@@ -44,5 +54,24 @@ export class ClusterService {
       schemaVersion: null,
       nodes: [],
     };
+  }
+
+  /** Invalidates cached entries with any of `tags` (none: everything) on every healthy node. */
+  async invalidateCache(tags: string[] | null | undefined): Promise<ClusterOperationResult> {
+    const parsed = CacheInvalidateRequest.safeParse({ tags });
+    if (!parsed.success)
+      throw new AdminError(
+        'BAD_USER_INPUT',
+        'tags must be at most 1000 non-empty strings of at most 256 characters each',
+      );
+    const nodes = await this.cache.fanOut(parsed.data.tags);
+    const failed = nodes.filter((n) => !n.success);
+    const message =
+      `invalidate cache (${describeTags(parsed.data.tags)}): done on ${nodes.length - failed.length} of ${nodes.length} healthy node(s)` +
+      (failed.length
+        ? `; failed on ${failed.map((n) => n.node).join(', ')} (they are flushed when healthy again)`
+        : '');
+    this.logger.log(message);
+    return { success: failed.length === 0, message, schemaVersion: null, nodes };
   }
 }

@@ -75,7 +75,9 @@ export class CoreForwardService implements OnModuleDestroy {
       ],
       {
         poolSize: 2,
-        onMutation: (event, context) => (context as ForwardContext).written.push(...event.objects),
+        onMutation: (event, context) => {
+          (context as ForwardContext).written.push(...event.objects);
+        },
       },
     );
     const failed = engine.statuses.find((s) => !s.ok);

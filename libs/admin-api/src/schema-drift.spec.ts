@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { AccessResolver } from './access.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
 
 const SCHEMA_FILE = 'apps/management/schema.gql';
@@ -12,11 +13,19 @@ describe('management GraphQL schema', () => {
   it(`matches the committed ${SCHEMA_FILE} (UPDATE_SCHEMA=1 rewrites it)`, async () => {
     const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });
     try {
-      const schema = await app.get(GraphQLSchemaFactory).create([AdminResolver]);
+      const schema = await app.get(GraphQLSchemaFactory).create([AdminResolver, AccessResolver]);
       const sdl = `${printSchema(lexicographicSortSchema(schema))}\n`;
       if (process.env.UPDATE_SCHEMA === '1') writeFileSync(SCHEMA_FILE, sdl);
       expect(sdl).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
-      for (const field of ['nodes', 'cluster', 'dataSources', 'dataSource', 'catalogSources']) {
+      for (const field of [
+        'nodes',
+        'cluster',
+        'dataSources',
+        'dataSource',
+        'catalogSources',
+        'roles',
+        'apiKeys',
+      ]) {
         expect(schema.getQueryType()!.getFields()).toHaveProperty(field);
       }
       for (const field of [
@@ -27,6 +36,14 @@ describe('management GraphQL schema', () => {
         'unloadDataSource',
         'reloadDataSource',
         'removeNode',
+        'createRole',
+        'deleteRole',
+        'setPermission',
+        'removePermission',
+        'createApiKey',
+        'deleteApiKey',
+        'setApiKeyDisabled',
+        'invalidateCache',
       ]) {
         expect(schema.getMutationType()!.getFields()).toHaveProperty(field);
       }

@@ -66,3 +66,19 @@ export const CoreMutationRequest = z.object({
   variables: z.record(z.string(), z.unknown()).nullish(),
   operationName: z.string().nullish(),
 });
+
+/** The signed cache-invalidation endpoint: on management it fans out, on a work node it drops entries. */
+export const CACHE_PATHS = {
+  invalidate: `${CLUSTER_PREFIX}/cache/invalidate`,
+} as const;
+
+/** `tags` null, absent or empty: invalidate everything. */
+export const CacheInvalidateRequest = z.object({
+  tags: z.array(z.string().min(1).max(256)).max(1000).nullish(),
+});
+export type CacheInvalidateRequest = z.infer<typeof CacheInvalidateRequest>;
+
+/** A work node's answer: how many cached entries it dropped. */
+export interface CacheInvalidateResponse {
+  dropped: number;
+}

@@ -1,3 +1,4 @@
+import type { Identity } from '@app/auth';
 import { CORE_CATALOG_SDL } from '@app/core-db';
 import {
   EngineError,
@@ -9,8 +10,9 @@ import {
 
 /** What the data API knows about the caller; the engine hands it to host functions and guards. */
 export interface RequestContext {
-  /** The request carried the node's admin key (`x-hugr-secret-key` = SECRET_KEY). */
+  /** The caller has the `admin` role (the secret key, or an admin API key / token). */
   admin: boolean;
+  identity?: Identity;
 }
 
 export type LifecycleAction = 'load' | 'unload' | 'reload';
@@ -27,18 +29,43 @@ export interface CoreLifecycle {
   run(action: LifecycleAction, name: string): Promise<OperationResultValue>;
 }
 
+/** Cluster-wide cache invalidation by tags (undefined = everything); answers entries dropped here. */
+export type InvalidateCache = (tags: string[] | undefined) => Promise<number>;
+
 export interface CoreModuleOptions {
   coreDbUrl: string;
   info: { version: string; clusterMode: boolean; nodeRole: string; nodeName: string };
   lifecycle: CoreLifecycle;
   /** Cluster mode: writes to `core` tables go to management whole. */
   forward?: (request: QueryRequest) => Promise<QueryResponse>;
+  invalidateCache: InvalidateCache;
 }
 
 export const CORE_SOURCE = 'core';
 
-const ADMIN_ONLY =
-  'the core module needs the admin key (x-hugr-secret-key) until roles and permissions arrive';
+const HOST_TYPES = `type core_info {
+  version: String
+  cluster_mode: Boolean
+  node_role: String
+  node_name: String
+}
+type core_auth_info {
+  user_id: String
+  user_name: String
+  role: String
+  auth_type: String
+  auth_provider: String
+  impersonated_by_user_id: String
+  impersonated_by_user_name: String
+  impersonated_by_user_role: String
+}
+`;
+
+const ADMIN_ONLY = 'the core module needs the admin role';
+
+function requireAdmin(context: unknown): void {
+  if (!(context as RequestContext | undefined)?.admin) throw new EngineError('FORBIDDEN', ADMIN_ONLY);
+}
 
 /**
  * Hugr's built-in `core` module on a work node: the core tables as a source (`core { data_sources
@@ -69,8 +96,27 @@ export function coreModule(opts: CoreModuleOptions) {
     returns: 'OperationResult',
     description: `${action[0].toUpperCase()}${action.slice(1)}s a data source on every node and waits for them.`,
     run: async (args, context) => {
-      if (!(context as RequestContext | undefined)?.admin) throw new EngineError('FORBIDDEN', ADMIN_ONLY);
+      requireAdmin(context);
       return opts.lifecycle.run(action, String(args.name));
+    },
+  });
+  const invalidate = (mutation: boolean): HostFunction => ({
+    module: 'core.cache',
+    name: 'invalidate',
+    mutation,
+    args: [{ name: 'tags', type: '[String!]' }],
+    returns: 'OperationResult',
+    description: 'Invalidates cached results with any of these tags (none = all) on every node.',
+    run: async (args, context) => {
+      requireAdmin(context);
+      const tags = Array.isArray(args.tags) && args.tags.length ? (args.tags as string[]) : undefined;
+      const dropped = await opts.invalidateCache(tags);
+      return {
+        success: true,
+        affected_rows: dropped,
+        last_id: null,
+        message: `cache invalidated (${tags ? `tags ${tags.join(', ')}` : 'everything'}) on every node`,
+      };
     },
   });
   const hostFunctions: HostFunction[] = [
@@ -88,6 +134,30 @@ export function coreModule(opts: CoreModuleOptions) {
         node_name: opts.info.nodeName,
       }),
     },
+    {
+      module: 'core.auth',
+      name: 'me',
+      mutation: false,
+      args: [],
+      returns: 'core_auth_info',
+      description: 'Who the request is authenticated as.',
+      run: async (_args, context) => {
+        const id = (context as RequestContext | undefined)?.identity;
+        if (!id) return null;
+        return {
+          user_id: id.userId,
+          user_name: id.userName,
+          role: id.role,
+          auth_type: hugrAuthType(id),
+          auth_provider: id.provider,
+          impersonated_by_user_id: id.impersonator?.userId ?? null,
+          impersonated_by_user_name: id.impersonator?.userName ?? null,
+          impersonated_by_user_role: id.impersonator?.role ?? null,
+        };
+      },
+    },
+    invalidate(false),
+    invalidate(true),
     lifecycle('load', 'core', 'load_data_source', false),
     lifecycle('unload', 'core', 'unload_data_source', false),
     lifecycle('load', 'core.cluster', 'load_source', true),
@@ -97,10 +167,18 @@ export function coreModule(opts: CoreModuleOptions) {
   return {
     source,
     hostFunctions,
-    hostTypes:
-      'type core_info {\n  version: String\n  cluster_mode: Boolean\n  node_role: String\n  node_name: String\n}\n',
+    hostTypes: HOST_TYPES,
     authorize: (name: string, context: unknown) =>
       name === CORE_SOURCE && !(context as RequestContext | undefined)?.admin ? ADMIN_ONLY : undefined,
     remoteMutations: opts.forward ? { [CORE_SOURCE]: (req: QueryRequest) => opts.forward!(req) } : undefined,
   };
+}
+
+/** Hugr's `auth_type` values: apiKey, db-api-key, jwt, oidc, anonymous, impersonation. */
+function hugrAuthType(id: Identity): string {
+  if (id.impersonator) return 'impersonation';
+  if (id.authType === 'secret') return 'apiKey';
+  if (id.authType === 'apikey') return id.provider === 'managed-api-key' ? 'db-api-key' : 'apiKey';
+  if (id.authType === 'jwt' && id.provider === 'oidc') return 'oidc';
+  return id.authType;
 }

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
+import type { Identity } from '@app/auth';
+import { CACHE, type TwoLevelCache } from '@app/cache';
 import {
   type AppliedSchema,
   CLUSTER_OPTIONS,
   CORE_PATHS,
+  CacheNotifier,
   ClusterClient,
   type ClusterOptions,
   ClusterRequestError,
@@ -14,7 +17,10 @@ import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import { CoreDb, type DefinitionsSnapshot, servedDataSources } from '@app/core-db';
 import { Engine, type EngineLogger, type QueryResponse } from '@app/engine';
 import { LocalLifecycle, ManagementLifecycle } from './core-lifecycle.js';
-import { coreModule } from './core-module.js';
+import { type RequestContext, coreModule } from './core-module.js';
+
+/** `@cache` without `ttl` when CACHE_TTL is 0: one minute. */
+const FALLBACK_TTL_MS = 60_000;
 
 /** A forwarded `core` write that management did not answer: a GraphQL error, nothing written. */
 function coreWriteFailed(why: string): QueryResponse {
@@ -46,6 +52,8 @@ export class EngineApplier implements SchemaApplier<Engine> {
     @Inject(ClusterClient) client: ClusterClient,
     @Inject(CLUSTER_OPTIONS) cluster: ClusterOptions,
     @Inject(ModuleRef) moduleRef: ModuleRef,
+    @Inject(CACHE) private readonly cache: TwoLevelCache,
+    @Inject(CacheNotifier) private readonly notifier: CacheNotifier,
   ) {
     const managementUrl = cluster.managementUrl;
     const timeoutMs = cluster.timeoutMs;
@@ -80,7 +88,18 @@ export class EngineApplier implements SchemaApplier<Engine> {
             }
           }
         : undefined,
+      invalidateCache: (tags) => this.invalidate(tags),
     });
+  }
+
+  /**
+   * Invalidates cached results by tags (undefined = all) here and, through management, on every
+   * other node; returns once management answered, so no node serves the old value afterwards.
+   */
+  async invalidate(tags: string[] | undefined): Promise<number> {
+    const dropped = await this.cache.invalidate(tags);
+    await this.notifier.notify(tags);
+    return dropped;
   }
 
   async build(snapshot: DefinitionsSnapshot) {
@@ -96,6 +115,19 @@ export class EngineApplier implements SchemaApplier<Engine> {
       hostTypes: this.core.hostTypes,
       authorize: this.core.authorize,
       remoteMutations: this.core.remoteMutations,
+      // A mutation invalidates the objects it wrote (their type names are the entries' tags).
+      onMutation: async (event) => {
+        if (this.cache.enabled) await this.invalidate(event.objects);
+      },
+      cache: this.cache.enabled
+        ? {
+            store: this.cache,
+            defaultTtlMs: this.config.cache.ttlMs > 0 ? this.config.cache.ttlMs : FALLBACK_TTL_MS,
+            // A new schema version (definitions, roles, permissions) starts a new generation.
+            epoch: `v${snapshot.schemaVersion}`,
+            scope: (context) => scopeOf((context as RequestContext | undefined)?.identity),
+          }
+        : undefined,
     });
     for (const s of engine.statuses.filter((st) => !st.ok))
       this.logger.warn(
@@ -109,4 +141,10 @@ export class EngineApplier implements SchemaApplier<Engine> {
   async release(previous: AppliedSchema<Engine>): Promise<void> {
     await previous.payload.close();
   }
+}
+
+/** The cache namespace of a caller: role and user (the secret-key admin shares `admin`). */
+function scopeOf(identity: Identity | undefined): string {
+  if (!identity) return 'anonymous';
+  return JSON.stringify([identity.role, identity.userId, identity.authType, identity.provider]);
 }

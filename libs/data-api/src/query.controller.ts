@@ -1,8 +1,9 @@
 import { Controller, Get, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SchemaSyncService, secretMatches } from '@app/cluster';
-import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
+import { AuthError } from '@app/auth';
+import { SchemaSyncService } from '@app/cluster';
 import type { Engine, QueryRequest, QueryResponse } from '@app/engine';
+import { type Caller, CallerService } from './caller.service.js';
 import type { RequestContext } from './core-module.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -19,7 +20,7 @@ function problem(status: number, message: string, code: string): QueryResponse {
 export class QueryController {
   constructor(
     @Inject(SchemaSyncService) private readonly sync: SchemaSyncService,
-    @Inject(MUNINN_CONFIG) private readonly config: MuninnConfig,
+    @Inject(CallerService) private readonly callers: CallerService,
   ) {}
 
   @Post(['query', 'graphql'])
@@ -43,13 +44,19 @@ export class QueryController {
   }
 
   private async answer(req: FastifyRequest, reply: FastifyReply, request: QueryRequest): Promise<void> {
+    let caller: Caller;
+    try {
+      caller = await this.callers.resolve(req.headers);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      const code = err.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+      return send(reply, problem(err.status, err.message, code));
+    }
     const engine = this.sync.current?.payload as Engine | undefined;
     if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
-    const key = req.headers['x-hugr-secret-key'];
-    const context: RequestContext = {
-      admin: secretMatches(typeof key === 'string' ? key : undefined, this.config.auth.secretKey),
-    };
-    send(reply, await engine.execute(request, context));
+    const { identity, policy } = caller;
+    const context: RequestContext = { admin: identity.superuser || identity.role === 'admin', identity };
+    send(reply, await engine.execute(request, context, policy));
   }
 }
 

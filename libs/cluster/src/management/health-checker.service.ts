@@ -10,6 +10,7 @@ import { type ClusterNodeEntity, CoreDb, readSchemaVersion } from '@app/core-db'
 import { ClusterClient } from '../cluster-client.js';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { CLUSTER_PREFIX, type NodeHealthResponse } from '../protocol.js';
+import { CacheFanout } from './cache-fanout.service.js';
 import { NodeRegistry } from './node-registry.service.js';
 import { SchemaPusher } from './schema-pusher.service.js';
 
@@ -32,6 +33,7 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(ClusterClient) private readonly client: ClusterClient,
     @Inject(NodeRegistry) private readonly registry: NodeRegistry,
     @Inject(SchemaPusher) private readonly pusher: SchemaPusher,
+    @Inject(CacheFanout) private readonly cache: CacheFanout,
     @Inject(CoreDb) private readonly coreDb: CoreDb,
     @Inject(SchedulerRegistry) private readonly scheduler: SchedulerRegistry,
   ) {}
@@ -108,10 +110,18 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
     const status = await this.registry.recordSuccess(node, health.schemaVersion, health.state);
     this.registry.recordSources(node.name, health.sources);
     if (status !== 'HEALTHY') return;
+    // A node back from an outage may lag in both: its schema version and invalidations it missed.
+    await Promise.all([
+      this.pushIfLagging({ ...node, status }, health.schemaVersion, known),
+      this.cache.catchUp({ ...node, status }),
+    ]);
+  }
+
+  private async pushIfLagging(node: ClusterNodeEntity, applied: number, known?: number): Promise<void> {
     const current = known ?? (await readSchemaVersion(this.coreDb.dataSource.manager));
-    if (health.schemaVersion < current) {
-      this.logger.log(`node ${node.name} lags (version ${health.schemaVersion} < ${current}); pushing`);
-      await this.pusher.push({ ...node, status }, current);
+    if (applied < current) {
+      this.logger.log(`node ${node.name} lags (version ${applied} < ${current}); pushing`);
+      await this.pusher.push(node, current);
     }
   }
 

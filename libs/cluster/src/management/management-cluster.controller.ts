@@ -15,6 +15,7 @@ import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { HeartbeatRequest, RegisterRequest, type RegisterResponse } from '../protocol.js';
 import { ClusterSignatureGuard } from '../signature.guard.js';
 import { ZodBodyPipe } from '../zod-body.pipe.js';
+import { CacheFanout } from './cache-fanout.service.js';
 import { HealthChecker } from './health-checker.service.js';
 import { NodeRegistry } from './node-registry.service.js';
 
@@ -26,6 +27,7 @@ export class ManagementClusterController {
     @Inject(CLUSTER_OPTIONS) private readonly options: ClusterOptions,
     @Inject(NodeRegistry) private readonly registry: NodeRegistry,
     @Inject(HealthChecker) private readonly checker: HealthChecker,
+    @Inject(CacheFanout) private readonly cache: CacheFanout,
     @Inject(CoreDb) private readonly coreDb: CoreDb,
   ) {}
 
@@ -50,6 +52,7 @@ export class ManagementClusterController {
 
   @Delete('nodes/:name')
   async deregister(@Param('name') name: string): Promise<{ removed: boolean }> {
+    this.cache.forget(name); // it is shutting down: its cache goes with it
     return { removed: await this.registry.remove(name, 'deregistered') };
   }
 
