@@ -82,6 +82,7 @@ beforeAll(async () => {
     {
       CLUSTER_SECRET,
       SECRET_KEY: ADMIN_KEY,
+      ALLOW_MANAGED_API_KEYS: 'true',
       CORE_DB_PATH: db.url,
       CHECK: `${CHECK_MS}ms`,
       TIMEOUT: `${TIMEOUT_MS}ms`,
@@ -159,6 +160,46 @@ describe('management API: roles, permissions, API keys, cache invalidation', () 
     expect(await sql(`SELECT 1 FROM roles WHERE name = 'intruder'`)).toEqual([]);
     expect(await sql(`SELECT 1 FROM api_keys`)).toEqual([]);
     expect(await currentVersion()).toBe(version);
+  });
+
+  it('accepts an API key whose role is admin; refuses other roles (403) and disabled keys (401)', async () => {
+    const create = (name: string, role: string) =>
+      graphql<{ createApiKey: { key: string } }>(
+        mgmt.url,
+        ADMIN_KEY,
+        `mutation { createApiKey(input: { name: "${name}", defaultRole: "${role}" }) { key } }`,
+      );
+    const adminKey = (await create('ops-admin', 'admin')).data!.createApiKey.key;
+    const publicKey = (await create('ops-public', 'public')).data!.createApiKey.key;
+    const asKey = async (key: string, query: string) => {
+      const res = await fetch(`${mgmt.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hugr-api-key': key },
+        body: JSON.stringify({ query }),
+      });
+      const text = await res.text();
+      expect(text).not.toContain(key);
+      return {
+        status: res.status,
+        body: JSON.parse(text) as { data?: unknown; errors?: Array<{ extensions?: { code?: string } }> },
+      };
+    };
+    const ok = await asKey(adminKey, '{ roles { name } }');
+    expect(ok.status).toBe(200);
+    expect(ok.body.errors).toBeUndefined();
+    const denied = await asKey(publicKey, '{ roles { name } }');
+    expect({ status: denied.status, code: denied.body.errors?.[0].extensions?.code }).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    await graphql(
+      mgmt.url,
+      ADMIN_KEY,
+      'mutation { setApiKeyDisabled(name: "ops-admin", disabled: true) { success } }',
+    );
+    expect((await asKey(adminKey, '{ roles { name } }')).status).toBe(401);
+    for (const name of ['ops-admin', 'ops-public'])
+      await graphql(mgmt.url, ADMIN_KEY, `mutation { deleteApiKey(name: "${name}") { success } }`);
   });
 
   it('creates a role, sets and removes permissions and deletes it, each change pushed to the node', async () => {

@@ -18,7 +18,13 @@ export class ManagementModule {
         loggerModule(config.log, 'management'),
         CoreDbModule.forRoot(coreDbOptions(config)),
         ClusterModule.forRoot(clusterOptions(config)),
-        AdminApiModule.forRoot({ secretKey: config.auth.secretKey, clusterSecret: config.cluster.secret }),
+        AdminApiModule.forRoot({
+          secretKey: config.auth.secretKey,
+          clusterSecret: config.cluster.secret,
+          allowManagedApiKeys: config.auth.allowManagedApiKeys,
+          authConfigFile: config.auth.authConfigFile,
+          oidc: config.auth.oidc,
+        }),
         ProbesModule.forRoot({ readiness: [CoreDbHealthIndicator, MembershipHealthIndicator] }),
       ],
     };

@@ -1,12 +1,13 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
-export type AdminErrorCode = 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAUTHENTICATED';
+export type AdminErrorCode = 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
 
 /** A coded domain error of the management API; its message is safe to show. */
 export class AdminError extends GraphQLError {
   constructor(code: AdminErrorCode, message: string) {
-    // UNAUTHENTICATED also sets the HTTP status: Apollo answers 401 when the context rejects.
-    super(message, { extensions: code === 'UNAUTHENTICATED' ? { code, http: { status: 401 } } : { code } });
+    // UNAUTHENTICATED / FORBIDDEN also set the HTTP status: Apollo answers 401 / 403 when the context rejects.
+    const status = code === 'UNAUTHENTICATED' ? 401 : code === 'FORBIDDEN' ? 403 : undefined;
+    super(message, { extensions: status ? { code, http: { status } } : { code } });
   }
 }
 
@@ -15,6 +16,7 @@ const SAFE_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'UNAUTHENTICATED',
+  'FORBIDDEN',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
