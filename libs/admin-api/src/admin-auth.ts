@@ -16,14 +16,7 @@ export interface AdminAuthOptions {
   clusterSecret: string | undefined;
   allowManagedApiKeys: boolean;
   authConfigFile: string | undefined;
-  oidc?: {
-    issuer?: string;
-    clientId?: string;
-    cookieName?: string;
-    usernameClaim: string;
-    userIdClaim: string;
-    roleClaim: string;
-  };
+  oidc?: AuthenticatorOptions['oidc'];
 }
 
 /**
