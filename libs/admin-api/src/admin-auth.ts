@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import {
   AuthError,
   Authenticator,
+  type AuthenticatorOptions,
   CoreDbAuthStore,
   type RequestHeaders,
   loadAuthConfigFile,
