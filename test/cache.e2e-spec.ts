@@ -2,41 +2,13 @@
 // loopback ports (and a 3-node Redis Cluster), two TwoLevelCache "nodes" per backend.
 import { CACHE, CacheHealthIndicator, type CacheOptions, MuninnCacheModule, TwoLevelCache } from '@app/cache';
 import { Test } from '@nestjs/testing';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { CacheServers, type Server, binary } from './support/cache-servers.js';
 import { freePort, waitFor } from './support/node-process.js';
 
 /** Every test and hook is bounded well below Jest's global timeout. */
 const BOUND_MS = 30_000;
-
-function binary(name: string): string {
-  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin']) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(
-    `${name} not found on PATH: run \`node scripts/ensure-services.mjs\` (installs it with apt)`,
-  );
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** `get` over memcached's text protocol: whether the key exists. */
 function memcachedHas(port: number, key: string): Promise<boolean> {
@@ -62,66 +34,10 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A server child process on a fixed port that can be killed and started again. */
-class Server {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  readonly output: string[] = [];
-
-  constructor(
-    private readonly bin: string,
-    private readonly args: string[],
-    readonly port: number,
-  ) {}
-
-  async start(): Promise<this> {
-    const child = spawn(this.bin, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (d: Buffer) => this.output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => this.output.push(d.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    this.child = child;
-    await waitFor(`${this.bin} on ${this.port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`exited: ${this.output.join('').slice(-1000)}`);
-      return tcpOpen(this.port);
-    });
-    return this;
-  }
-
-  signal(signal: NodeJS.Signals): void {
-    this.child?.kill(signal);
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGCONT');
-    this.child.kill(signal);
-    await this.exited;
-  }
-}
-
-const servers: Server[] = [];
+const local = new CacheServers();
 const caches: TwoLevelCache[] = [];
-const dirs: string[] = [];
-
-async function startRedis(port?: number, extra: string[] = []): Promise<Server> {
-  const p = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'muninn-redis-'));
-  dirs.push(dir);
-  // prettier-ignore
-  const args = ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
-  const server = new Server(binary('redis-server'), args, p);
-  servers.push(server);
-  return server.start();
-}
-
-async function startMemcached(): Promise<Server> {
-  const port = await freePort();
-  const args = ['-p', String(port), '-U', '0', '-l', '127.0.0.1', '-m', '64'];
-  if (process.getuid?.() === 0) args.push('-u', 'root'); // memcached refuses to run as root otherwise
-  const server = new Server(binary('memcached'), args, port);
-  servers.push(server);
-  return server.start();
-}
+const startRedis = (port?: number, extra: string[] = []): Promise<Server> => local.redis(port, extra);
+const startMemcached = (): Promise<Server> => local.memcached();
 
 interface Recorder {
   log(msg: string): void;
@@ -168,8 +84,7 @@ const ttl = { ttlMs: 30_000 };
 
 afterAll(async () => {
   await Promise.all(caches.map((c) => c.close()));
-  await Promise.all(servers.map((s) => s.kill()));
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await local.stopAll();
 }, BOUND_MS);
 
 describe('two nodes on one Redis', () => {

@@ -35,9 +35,15 @@ export interface L2Connection {
   publish(channel: string, message: string): Promise<void>;
   /**
    * Subscribes on a dedicated connection. `onReconnect` runs each time that connection is ready
-   * again after a drop (messages sent in between are lost: pub/sub does not replay).
+   * again after a drop (messages sent in between are lost: pub/sub does not replay); `onDrop`
+   * when the connection fails after it was ready (a node that only hits L1 learns of an outage).
    */
-  subscribe(channel: string, onMessage: (message: string) => void, onReconnect: () => void): void;
+  subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onReconnect: () => void,
+    onDrop: (err: unknown) => void,
+  ): void;
   close(): Promise<void>;
 }
 

@@ -113,7 +113,12 @@ export class RedisConnection implements L2Connection {
     await this.client.publish(channel, message);
   }
 
-  subscribe(channel: string, onMessage: (message: string) => void, onReconnect: () => void): void {
+  subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onReconnect: () => void,
+    onDrop: (err: unknown) => void,
+  ): void {
     if (this.subscriber) return;
     // PUBLISH reaches every node of a cluster, so one connection to one node hears everything.
     const overrides: Partial<RedisClientOptions> = {
@@ -133,7 +138,9 @@ export class RedisConnection implements L2Connection {
       : ((this.client as RedisClientType).duplicate(overrides) as RedisClientType);
     this.subscriber = sub;
     let readyBefore = false;
-    sub.on('error', () => undefined);
+    sub.on('error', (err: unknown) => {
+      if (readyBefore) onDrop(err);
+    });
     sub.on('ready', () => {
       if (readyBefore) onReconnect();
       readyBefore = true;

@@ -151,6 +151,9 @@ export class TwoLevelCache {
           this.logger.log('cache invalidation channel reconnected; flushing L1 (pub/sub does not replay)');
           this.flushL1();
         },
+        (err) => {
+          if (this.l2Up) this.markDown(err);
+        },
       );
     }
     try {

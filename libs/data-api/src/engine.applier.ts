@@ -143,8 +143,12 @@ export class EngineApplier implements SchemaApplier<Engine> {
   }
 }
 
-/** The cache namespace of a caller: role and user (the secret-key admin shares `admin`). */
+/**
+ * The cache namespace of a caller: role, user and claims (claims feed `[$auth.*]` permission
+ * filters, so two callers differing only in claims may see different rows).
+ */
 function scopeOf(identity: Identity | undefined): string {
   if (!identity) return 'anonymous';
-  return JSON.stringify([identity.role, identity.userId, identity.authType, identity.provider]);
+  const { role, userId, userName, authType, provider, claims } = identity;
+  return JSON.stringify([role, userId, userName, authType, provider, claims]);
 }

@@ -3,8 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError } from '@app/auth';
 import { SchemaSyncService } from '@app/cluster';
 import type { Engine, QueryRequest, QueryResponse } from '@app/engine';
+import { addRequestLogFields } from '@app/platform';
 import { type Caller, CallerService } from './caller.service.js';
 import type { RequestContext } from './core-module.js';
+import { DataApiMetrics } from './data-api.metrics.js';
+import { describeOperation, outcomeOf } from './operation-info.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -21,6 +24,7 @@ export class QueryController {
   constructor(
     @Inject(SchemaSyncService) private readonly sync: SchemaSyncService,
     @Inject(CallerService) private readonly callers: CallerService,
+    @Inject(DataApiMetrics) private readonly metrics: DataApiMetrics,
   ) {}
 
   @Post(['query', 'graphql'])
@@ -49,6 +53,7 @@ export class QueryController {
       caller = await this.callers.resolve(req.headers);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
+      this.metrics.authFailure(err);
       const code = err.status === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN';
       return send(reply, problem(err.status, err.message, code));
     }
@@ -56,7 +61,19 @@ export class QueryController {
     if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
     const { identity, policy } = caller;
     const context: RequestContext = { admin: identity.superuser || identity.role === 'admin', identity };
-    send(reply, await engine.execute(request, context, policy));
+    const operation = describeOperation(request.query, request.operationName);
+    const started = performance.now();
+    const res = await engine.execute(request, context, policy);
+    const seconds = (performance.now() - started) / 1000;
+    const outcome = outcomeOf(res);
+    this.metrics.operation(operation.type, outcome, seconds);
+    addRequestLogFields(req.raw, {
+      operationName: operation.name,
+      operationType: operation.type,
+      outcome,
+      executionMs: Math.round(seconds * 100_000) / 100,
+    });
+    send(reply, res);
   }
 }
 

@@ -188,6 +188,7 @@ export class MutationRunner {
       if (f.kind === 'scalar' && f.default?.updateExp && !(f.name in data))
         sets.push(`${quoteIdent(f.column!)} = (${f.default.updateExp})`);
     const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
+    this.written.add(obj.name);
     return this.count(
       `UPDATE ${quoteTable(obj.table!)} AS ${alias} SET ${sets.join(', ')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
       qb.params.values,
@@ -203,6 +204,7 @@ export class MutationRunner {
     const alias = qb.alias();
     const objectRule = this.access.objectRule('delete', obj.name);
     const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
+    this.written.add(obj.name);
     const table = `${quoteTable(obj.table!)} AS ${alias}`;
     if (obj.softDelete) {
       // Already-deleted rows are left alone, so affected_rows counts the rows this call marked.
