@@ -71,6 +71,7 @@ export class AdminUiAssets implements OnModuleInit {
         } catch (err) {
           throw new Error(
             `admin UI: cannot load asset ${name} (is the npm package installed? ADMIN_UI=false turns the UI off): ${(err as Error).message}`,
+            { cause: err },
           );
         }
         const version = createHash('sha256').update(body).digest('hex').slice(0, 16);

@@ -7,13 +7,14 @@
 /** The endpoint the page talks to: the data API on the same origin. */
 export const ADMIN_UI_ENDPOINT = '/query';
 
-const DEFAULT_QUERY = `# Muninn data API: this page sends its requests to POST ${ADMIN_UI_ENDPOINT} on this node.
+const DEFAULT_QUERY = `# Muninn data API: POST ${ADMIN_UI_ENDPOINT} on this node.
 #
-# The API needs credentials. Open "Headers" below and enter one of
-#   {"x-hugr-secret-key": "…"}
+# Requests need a key: open "Headers" below and enter
+#   {"x-hugr-secret-key": "…"}   or
 #   {"x-hugr-api-key": "…"}
-# The schema (completion, docs) is fetched again when the headers change.
-# Headers are not saved unless you allow it in the settings (then in this browser only).
+# The schema is fetched again when the headers change.
+# Headers are kept only if you turn on "Persist headers"
+# in the settings (then in this browser's storage).
 
 {
   function {
@@ -39,6 +40,49 @@ export const ADMIN_UI_SCRIPT = `(function () {
     url: root.getAttribute('data-endpoint'),
     enableIncrementalDelivery: false,
   });
+  // GraphiQL keeps headers out of its saved tabs unless the user turns on "Persist headers", but
+  // its history plugin saves them with every query it records: drop them there as well.
+  var PERSIST_HEADERS = 'graphiql:shouldPersistHeaders';
+  var HISTORY = ['graphiql:queries', 'graphiql:favorites'];
+  function withoutHeaders(value) {
+    try {
+      var parsed = JSON.parse(value);
+      if (!parsed || !Array.isArray(parsed.queries)) return value;
+      parsed.queries = parsed.queries.map(function (entry) {
+        var copy = Object.assign({}, entry);
+        delete copy.headers;
+        return copy;
+      });
+      return JSON.stringify(parsed);
+    } catch (e) {
+      return value;
+    }
+  }
+  function ownKeys() {
+    return Object.keys(localStorage).filter(function (key) {
+      return key.indexOf('graphiql:') === 0;
+    });
+  }
+  var storage = {
+    getItem: function (key) {
+      return localStorage.getItem(key);
+    },
+    setItem: function (key, value) {
+      var persist = localStorage.getItem(PERSIST_HEADERS) === 'true';
+      localStorage.setItem(key, !persist && HISTORY.indexOf(key) >= 0 ? withoutHeaders(value) : value);
+    },
+    removeItem: function (key) {
+      localStorage.removeItem(key);
+    },
+    clear: function () {
+      ownKeys().forEach(function (key) {
+        localStorage.removeItem(key);
+      });
+    },
+    get length() {
+      return ownKeys().length;
+    },
+  };
   var introspectedWith = null;
   function canonical(headers) {
     return JSON.stringify(headers || {});
@@ -76,7 +120,8 @@ export const ADMIN_UI_SCRIPT = `(function () {
       defaultQuery: ${JSON.stringify(DEFAULT_QUERY)},
       defaultEditorToolsVisibility: 'headers',
       isHeadersEditorEnabled: true,
-      shouldPersistHeaders: false,
+      // Left unset (off by default) so that the user can opt in from the settings dialog.
+      storage: storage,
       onEditHeaders: onEditHeaders,
     });
   }
