@@ -4,6 +4,7 @@ import { ClusterModule, MembershipHealthIndicator } from '@app/cluster';
 import { MuninnConfigModule, type MuninnConfig } from '@app/config';
 import { CoreDbHealthIndicator, CoreDbModule } from '@app/core-db';
 import { ProbesModule } from '@app/health';
+import { MetricsModule } from '@app/metrics';
 import { loggerModule } from '@app/platform';
 import { clusterOptions, coreDbOptions } from './management.options.js';
 
@@ -16,6 +17,7 @@ export class ManagementModule {
       imports: [
         MuninnConfigModule.forRoot(config),
         loggerModule(config.log, 'management'),
+        MetricsModule.forRoot({ role: 'management', nodeName: 'management', version: config.version }),
         CoreDbModule.forRoot(coreDbOptions(config)),
         ClusterModule.forRoot(clusterOptions(config)),
         AdminApiModule.forRoot({
@@ -24,6 +26,7 @@ export class ManagementModule {
           allowManagedApiKeys: config.auth.allowManagedApiKeys,
           authConfigFile: config.auth.authConfigFile,
           oidc: config.auth.oidc,
+          storageEncryptionKey: config.storage.encryptionKey,
         }),
         ProbesModule.forRoot({ readiness: [CoreDbHealthIndicator, MembershipHealthIndicator] }),
       ],

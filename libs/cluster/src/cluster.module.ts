@@ -7,6 +7,7 @@ import { CLUSTER_OPTIONS, type ClusterOptions } from './cluster-options.js';
 import { MembershipHealthIndicator, SchemaHealthIndicator } from './cluster.health.js';
 import { CacheFanoutController } from './management/cache-fanout.controller.js';
 import { CacheFanout } from './management/cache-fanout.service.js';
+import { ClusterMetrics } from './management/cluster.metrics.js';
 import { HealthChecker } from './management/health-checker.service.js';
 import { ManagementClusterController } from './management/management-cluster.controller.js';
 import { NodeRegistry } from './management/node-registry.service.js';
@@ -51,7 +52,7 @@ export class ClusterModule {
         global: true,
         imports: [ScheduleModule.forRoot(), TerminusModule],
         controllers: [ManagementClusterController, CacheFanoutController],
-        providers: [...common, NodeRegistry, SchemaPusher, CacheFanout, HealthChecker],
+        providers: [...common, ClusterMetrics, NodeRegistry, SchemaPusher, CacheFanout, HealthChecker],
         exports: [
           NodeRegistry,
           SchemaPusher,

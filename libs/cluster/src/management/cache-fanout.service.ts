@@ -4,6 +4,7 @@ import { describeTags, invalidationTags } from '../cache-invalidator.js';
 import { ClusterClient } from '../cluster-client.js';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { CACHE_PATHS, type CacheInvalidateResponse } from '../protocol.js';
+import { ClusterMetrics } from './cluster.metrics.js';
 import { NodeRegistry } from './node-registry.service.js';
 import type { NodePushResult } from './schema-pusher.service.js';
 
@@ -29,11 +30,15 @@ export class CacheFanout {
     @Inject(CLUSTER_OPTIONS) private readonly options: ClusterOptions,
     @Inject(ClusterClient) private readonly client: ClusterClient,
     @Inject(NodeRegistry) private readonly registry: NodeRegistry,
-  ) {}
+    @Inject(ClusterMetrics) private readonly metrics: ClusterMetrics = new ClusterMetrics(),
+  ) {
+    metrics.trackPendingFlushes(() => this.missed.size);
+  }
 
   /** Invalidates `tags` (undefined or empty: everything) on every healthy node but `exceptNode`. */
   async fanOut(tags: readonly string[] | null | undefined, exceptNode?: string): Promise<NodePushResult[]> {
     const wanted = invalidationTags(tags);
+    this.metrics.fannedOut();
     const targets: ClusterNodeEntity[] = [];
     for (const node of await this.registry.list()) {
       if (node.name === exceptNode) continue;
@@ -75,6 +80,12 @@ export class CacheFanout {
     this.missed.set(name, ++this.generation);
   }
 
+  private failed(node: string, what: string, message: string): void {
+    this.remember(node);
+    this.metrics.deliveryFailed(node);
+    this.logger.warn(`cache invalidation (${what}) on ${node} failed: ${message}`);
+  }
+
   private async send(node: ClusterNodeEntity, tags: string[] | undefined): Promise<NodePushResult> {
     const started = performance.now();
     const done = (success: boolean, message: string | null): NodePushResult => ({
@@ -95,16 +106,14 @@ export class CacheFanout {
       );
       if (res.status !== 200 || typeof res.body?.dropped !== 'number') {
         const message = `invalidation refused with HTTP ${res.status}${res.body?.message ? `: ${res.body.message}` : ''}`;
-        this.remember(node.name);
-        this.logger.warn(`cache invalidation (${what}) on ${node.name} failed: ${message}`);
+        this.failed(node.name, what, message);
         return done(false, message);
       }
       const dropped = res.body.dropped;
       return done(true, `dropped ${dropped} cached ${dropped === 1 ? 'entry' : 'entries'}`);
     } catch (err) {
       const message = (err as Error).message;
-      this.remember(node.name);
-      this.logger.warn(`cache invalidation (${what}) on ${node.name} failed: ${message}`);
+      this.failed(node.name, what, message);
       return done(false, message);
     }
   }

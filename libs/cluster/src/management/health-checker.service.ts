@@ -11,6 +11,7 @@ import { ClusterClient } from '../cluster-client.js';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { CLUSTER_PREFIX, type NodeHealthResponse } from '../protocol.js';
 import { CacheFanout } from './cache-fanout.service.js';
+import { ClusterMetrics } from './cluster.metrics.js';
 import { NodeRegistry } from './node-registry.service.js';
 import { SchemaPusher } from './schema-pusher.service.js';
 
@@ -36,6 +37,7 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(CacheFanout) private readonly cache: CacheFanout,
     @Inject(CoreDb) private readonly coreDb: CoreDb,
     @Inject(SchedulerRegistry) private readonly scheduler: SchedulerRegistry,
+    @Inject(ClusterMetrics) private readonly metrics: ClusterMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -72,6 +74,7 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
     try {
       let health: NodeHealthResponse | undefined;
       let error: string | undefined;
+      const started = performance.now();
       try {
         const res = await this.client.request<NodeHealthResponse>(
           node.url,
@@ -86,6 +89,7 @@ export class HealthChecker implements OnApplicationBootstrap, OnApplicationShutd
       } catch (err) {
         error = (err as Error).message;
       }
+      this.metrics.checked(node.name, health !== undefined, (performance.now() - started) / 1000);
       if (this.stopped) return;
       // The node may have been removed or re-registered while we waited.
       const current = await this.registry.find(node.name);

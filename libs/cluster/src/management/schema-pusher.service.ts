@@ -3,6 +3,7 @@ import type { ClusterNodeEntity } from '@app/core-db';
 import { ClusterClient } from '../cluster-client.js';
 import { CLUSTER_OPTIONS, type ClusterOptions } from '../cluster-options.js';
 import { CLUSTER_PREFIX, type SyncResponse } from '../protocol.js';
+import { ClusterMetrics } from './cluster.metrics.js';
 import { NodeRegistry } from './node-registry.service.js';
 
 export interface NodePushResult {
@@ -22,6 +23,7 @@ export class SchemaPusher {
     @Inject(CLUSTER_OPTIONS) private readonly options: ClusterOptions,
     @Inject(ClusterClient) private readonly client: ClusterClient,
     @Inject(NodeRegistry) private readonly registry: NodeRegistry,
+    @Inject(ClusterMetrics) private readonly metrics: ClusterMetrics = new ClusterMetrics(),
   ) {}
 
   /** Sends the version to every HEALTHY node in parallel; resolves when all answered, failed or timed out. */
@@ -36,13 +38,11 @@ export class SchemaPusher {
       success: boolean,
       message: string | null,
       appliedVersion: number | null,
-    ): NodePushResult => ({
-      node: node.name,
-      success,
-      message,
-      appliedVersion,
-      durationMs: Math.round(performance.now() - started),
-    });
+    ): NodePushResult => {
+      const ms = performance.now() - started;
+      this.metrics.pushed(node.name, success, ms / 1000);
+      return { node: node.name, success, message, appliedVersion, durationMs: Math.round(ms) };
+    };
     try {
       const res = await this.client.request<SyncResponse & { message?: string }>(
         node.url,
