@@ -113,7 +113,11 @@ it('leaves out a source that cannot connect or does not compile, and serves the 
         ok: false,
         error: expect.stringMatching(/type drv_slow is also defined by data source drv/),
       },
-      { name: 'mysql', ok: false, error: 'data source type "mysql" is not supported yet (postgres is)' },
+      {
+        name: 'mysql',
+        ok: false,
+        error: 'data source type "mysql" is not supported yet (postgres and duckdb are)',
+      },
     ]);
     expect(JSON.parse((await engine.execute({ query: '{ drv_scratch { id } }' })).body)).toEqual({
       data: { drv_scratch: [{ id: 1 }] },

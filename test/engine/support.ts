@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { DuckDBInstance } from '@duckdb/node-api';
 
 import { Engine, type EngineOptions, type SourceInput } from '@app/engine';
 import pg from 'pg';
@@ -56,6 +59,92 @@ export interface Conformance {
   close(): Promise<void>;
 }
 
+/** The database kind the conformance engine reads (the expected answers are the same). */
+export type ConfKind = 'postgres' | 'duckdb';
+let confKind: ConfKind = 'postgres';
+
+/**
+ * Makes `openConformance()` build its engine over `kind` (a spec file that runs a shared suite on
+ * DuckDB calls this, then imports the suite). Cross-check SQL (`c.sql`) always runs on PostgreSQL.
+ */
+export function useConformanceKind(kind: ConfKind): void {
+  confKind = kind;
+}
+
+export function conformanceKind(): ConfKind {
+  return confKind;
+}
+
+/**
+ * `it` for a case that the current kind documents as unsupported (docs/data-sources.md): the
+ * reason names the documented limitation, so a skip never hides a failure silently.
+ */
+export function itUnless(kinds: ConfKind[], reason: string): jest.It {
+  void reason;
+  return kinds.includes(confKind) ? it.skip : it;
+}
+
+/** Column types of the fixture tables as DuckDB declares them (from conf.sql). */
+const DUCK_TABLES: Record<string, Record<string, string>> = {
+  customers: {
+    id: 'INTEGER',
+    full_name: 'VARCHAR',
+    email: 'VARCHAR',
+    attrs: 'JSON',
+    address: 'JSON',
+    born: 'DATE',
+    score: 'DOUBLE',
+    big: 'BIGINT',
+    active: 'BOOLEAN',
+    created_at: 'TIMESTAMPTZ',
+    note: 'VARCHAR',
+  },
+  orders: {
+    id: 'INTEGER',
+    customer_id: 'INTEGER',
+    status: 'VARCHAR',
+    total: 'DECIMAL(12,2)',
+    qty: 'INTEGER',
+    created_at: 'TIMESTAMPTZ',
+    shipped_on: 'DATE',
+    meta: 'JSON',
+  },
+  tags: { name: 'VARCHAR', label: 'VARCHAR' },
+  order_tags: { order_id: 'INTEGER', tag_name: 'VARCHAR' },
+  products: { id: 'INTEGER', sku: 'VARCHAR', name: 'VARCHAR', price: 'DECIMAL(12,2)' },
+};
+
+/**
+ * The fixture exported from PostgreSQL to Parquet files (one per table) in `dir`, and a DuckDB
+ * database file `dir/conf.duckdb` whose views read them (`CREATE VIEW orders AS SELECT * FROM
+ * read_parquet('…/orders.parquet')`), so the same catalog (conf.graphql) serves both kinds.
+ */
+export async function exportFixtureToParquet(client: pg.Client, dir: string): Promise<string> {
+  const file = join(dir, 'conf.duckdb');
+  const instance = await DuckDBInstance.create(file);
+  const duck = await instance.connect();
+  try {
+    await duck.run(`SET TimeZone = 'UTC'`);
+    for (const [table, columns] of Object.entries(DUCK_TABLES)) {
+      const { rows } = await client.query<{ j: string }>(`SELECT row_to_json(t)::text AS j FROM ${table} t`);
+      const ndjson = join(dir, `${table}.ndjson`);
+      writeFileSync(ndjson, rows.map((r) => r.j).join('\n'));
+      const spec = Object.entries(columns)
+        .map(([name, type]) => `'${name}': '${type}'`)
+        .join(', ');
+      const parquet = join(dir, `${table}.parquet`);
+      await duck.run(
+        `COPY (SELECT * FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${spec}})) TO '${parquet}' (FORMAT parquet)`,
+      );
+      await duck.run(`CREATE VIEW ${table} AS SELECT * FROM read_parquet('${parquet}')`);
+    }
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+  }
+  return file;
+}
+
 export function confSource(url: string, over: Partial<SourceInput> = {}): SourceInput {
   return {
     name: 'conf',
@@ -85,12 +174,22 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
   const client = new pg.Client({ connectionString: db.url });
   const others: Engine[] = [];
   let engine: Engine | undefined;
+  const kind = confKind;
+  const dir = kind === 'duckdb' ? mkdtempSync(join(tmpdir(), 'muninn-conf-')) : undefined;
+  const drop = async () => {
+    await db.drop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await client.connect();
     await client.query(CONF_SQL);
+    // DuckDB reads the same rows from Parquet files through views of a read-only database file.
+    const path = dir ? await exportFixtureToParquet(client, dir) : db.url;
+    const kindOf = (over: Partial<SourceInput> = {}) =>
+      confSource(path, { ...(dir ? { type: 'duckdb' } : {}), ...over });
     const statements: Statement[] = [];
     const allStatements: Statement[] = [];
-    engine = await createEngine(confSource(db.url), {
+    engine = await createEngine(kindOf(), {
       ...options,
       onStatement: (event) => {
         const st = { source: event.source, sql: event.sql, params: [...event.params] };
@@ -127,7 +226,7 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
       sql: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
         (await client.query(text, params)).rows as T[],
       engineWith: async (source, opts = {}) => {
-        const other = await createEngine(confSource(db.url, source), opts);
+        const other = await createEngine(kindOf(source), opts);
         others.push(other);
         return other;
       },
@@ -137,13 +236,13 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
         for (const other of others) await other.close();
         await eng.close();
         await client.end();
-        await db.drop();
+        await drop();
       },
     };
   } catch (err) {
     await engine?.close().catch(() => undefined);
     await client.end().catch(() => undefined);
-    await db.drop();
+    await drop();
     throw err;
   }
 }

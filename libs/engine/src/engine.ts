@@ -2,6 +2,8 @@ import type { GraphQLSchema } from 'graphql';
 import { type SourceSpec, compileCatalogs } from './catalog/compile.js';
 import { type CatalogDocument, loadCatalog } from './catalog/load-catalog.js';
 import type { CompiledCatalog } from './catalog/model.js';
+import type { SourceDriver } from './drivers/driver.js';
+import { DuckDbSource, localizeObjectUrls } from './drivers/duckdb.js';
 import { PostgresSource, substituteEnv } from './drivers/postgres.js';
 import type {
   AccessPolicy,
@@ -16,12 +18,12 @@ import { Executor } from './exec/executor.js';
 import { installScalars } from './schema/scalars.js';
 import { generateSchema } from './schema/build-schema.js';
 
-const SUPPORTED_TYPES = new Set(['postgres']);
+const SUPPORTED_TYPES = new Set(['postgres', 'duckdb']);
 
 interface LoadedSource {
   spec: SourceSpec;
   documents: CatalogDocument[];
-  driver: PostgresSource;
+  driver: SourceDriver;
 }
 
 /**
@@ -34,7 +36,7 @@ export class Engine {
     readonly sdl: string,
     readonly statuses: SourceStatus[],
     private readonly executor: Executor,
-    private readonly drivers: PostgresSource[],
+    private readonly drivers: SourceDriver[],
   ) {}
 
   /**
@@ -115,21 +117,32 @@ async function loadSource(s: SourceInput, options: EngineOptions): Promise<Loade
   if (!SUPPORTED_TYPES.has(s.type))
     throw new EngineError(
       'DATA_SOURCE_UNAVAILABLE',
-      `data source type "${s.type}" is not supported yet (postgres is)`,
+      `data source type "${s.type}" is not supported yet (postgres and duckdb are)`,
     );
   const spec = specOf(s);
-  const documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
+  let documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
+  if (s.type === 'duckdb')
+    documents = await Promise.all(
+      documents.map(async (d) => ({ ...d, sdl: await localizeObjectUrls(d.sdl, options.resolveObjects) })),
+    );
   // Compile alone first: catalog problems are reported before any connection is opened.
   compileCatalogs([{ spec, documents }]);
-  const driver = new PostgresSource({
+  const common = {
     name: s.name,
-    dsn: substituteEnv(s.path, options.env ?? {}),
-    readOnly: s.readOnly,
     poolSize: options.poolSize ?? 10,
     statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
-    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
     onStatement: options.onStatement,
-  });
+  };
+  const path = substituteEnv(s.path, options.env ?? {});
+  const driver: SourceDriver =
+    s.type === 'duckdb'
+      ? new DuckDbSource({ ...common, path, resolveObjects: options.resolveObjects })
+      : new PostgresSource({
+          ...common,
+          dsn: path,
+          readOnly: s.readOnly,
+          connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+        });
   try {
     await driver.check();
   } catch (err) {

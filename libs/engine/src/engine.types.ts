@@ -14,12 +14,15 @@ export interface CatalogInput {
 
 export interface SourceInput {
   name: string;
-  /** Hugr's type string; this engine serves `postgres`. */
+  /** Hugr's type string; this engine serves `postgres` and `duckdb` (docs/data-sources.md). */
   type: string;
   /** Prefix of generated type names; '' = none. */
   prefix: string;
   asModule: boolean;
-  /** Connection string; `${ENV}` references are substituted from `EngineOptions.env`. */
+  /**
+   * `postgres`: a connection string; `duckdb`: a database file (attached read-only) or '' /
+   * `:memory:`. `${ENV}` references are substituted from `EngineOptions.env`.
+   */
   path: string;
   readOnly: boolean;
   catalogs: CatalogInput[];
@@ -92,6 +95,12 @@ export interface EngineOptions {
   onMutation?: (event: { source: string; objects: string[] }, context: unknown) => void | Promise<void>;
   /** Result caching of root fields with `@cache` (query time or on the catalog type). */
   cache?: EngineCacheOptions;
+  /**
+   * Local copies of an object-storage URL (`s3://bucket/key` or a glob): called at load for the
+   * `s3://` paths of a duckdb source (its `path`, and quoted URLs in its catalogs' SQL), which are
+   * replaced by the returned files. Without it such a source fails to load.
+   */
+  resolveObjects?: (url: string) => Promise<string[]>;
   /** Called for every SQL statement sent to a data source (tests count statements with it). */
   onStatement?: (event: { source: string; sql: string; params: readonly unknown[] }) => void;
 }

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { EngineError } from '../errors.js';
+import { postgresDialect } from '../plan/dialect.js';
+import type { SourceDriver, TransactionRun } from './driver.js';
 
 export interface PostgresSourceOptions {
   name: string;
@@ -32,7 +34,8 @@ const CONNECTION_CLASSES = new Set(['08', '53', '57P']);
 const MAX_PREPARED = 500;
 
 /** A bounded `pg` pool for one `postgres` data source. */
-export class PostgresSource {
+export class PostgresSource implements SourceDriver {
+  readonly dialect = postgresDialect;
   private readonly pool: pg.Pool;
   /** SQL text → statement name once prepared; null = seen once. */
   private readonly seen = new Map<string, string | null>();
@@ -86,11 +89,7 @@ export class PostgresSource {
    * Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it
    * throws. `run` returns the rows as objects.
    */
-  async transaction<T>(
-    work: (
-      run: (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>,
-    ) => Promise<T>,
-  ): Promise<T> {
+  async transaction<T>(work: (run: TransactionRun) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();

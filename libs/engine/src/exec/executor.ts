@@ -16,7 +16,8 @@ import {
   validate,
 } from 'graphql';
 import type { CacheSpec, CompiledCatalog, DataObject, FunctionDef } from '../catalog/model.js';
-import type { PostgresSource } from '../drivers/postgres.js';
+import type { SourceDriver } from '../drivers/driver.js';
+import { refusal } from '../plan/dialect.js';
 import { createHash } from 'node:crypto';
 import type {
   AccessPolicy,
@@ -121,7 +122,7 @@ export class Executor {
   constructor(
     private readonly generated: GeneratedSchema,
     private readonly catalog: CompiledCatalog,
-    private readonly sources: ReadonlyMap<string, PostgresSource>,
+    private readonly sources: ReadonlyMap<string, SourceDriver>,
     private readonly opts: ExecutorOptions,
   ) {
     this.documents = new Lru(opts.cacheSize);
@@ -290,9 +291,10 @@ export class Executor {
         continue;
       }
       try {
-        const builder = new QueryBuilder(this.catalog, this.generated.schema, scope, access);
         if (rf.kind === 'mutation') throw new EngineError('BAD_USER_INPUT', `${name} is a mutation`);
         const source = rf.kind === 'function' ? rf.fn.source : rf.object.source;
+        const dialect = this.sources.get(source)?.dialect;
+        const builder = new QueryBuilder(this.catalog, this.generated.schema, scope, access, dialect);
         const sql =
           rf.kind === 'function'
             ? builder.rootFunction(rf.fn, nodes, typeName)
@@ -346,6 +348,11 @@ export class Executor {
           { extensions: { code: 'BAD_USER_INPUT' } },
         ),
       ]);
+    const refused = steps.find((s) => this.sources.get(s.source)?.dialect.unsupported.has('mutations'));
+    if (refused) {
+      const err = refusal(this.sources.get(refused.source)!.dialect, 'mutations', refused.source);
+      return errorsOnly([this.fieldError(err, refused.nodes, refused.path)]);
+    }
     if (sources.length && hostCalls.length)
       return errorsOnly([
         new GraphQLError(
@@ -375,7 +382,14 @@ export class Executor {
         if (!driver)
           throw new EngineError('DATA_SOURCE_UNAVAILABLE', `data source ${sources[0]} is not loaded`);
         const written = await driver.transaction(async (run) => {
-          const runner = new MutationRunner(this.catalog, this.generated.schema, scope, run, access);
+          const runner = new MutationRunner(
+            this.catalog,
+            this.generated.schema,
+            scope,
+            run,
+            access,
+            driver.dialect,
+          );
           for (const node of steps) {
             current = node;
             values.set(node, await runner.field(node.target, node.nodes, node.parentType));

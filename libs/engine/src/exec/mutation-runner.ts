@@ -1,14 +1,14 @@
 import type { FieldNode, GraphQLSchema } from 'graphql';
 import type { CompiledCatalog, DataObject, FunctionDef, RelationField } from '../catalog/model.js';
+import type { TransactionRun } from '../drivers/driver.js';
 import type { AccessRule } from '../engine.types.js';
 import { EngineError } from '../errors.js';
 import { Access } from '../plan/access.js';
+import { type Dialect, postgresDialect } from '../plan/dialect.js';
 import { type Args, QueryBuilder } from '../plan/query-builder.js';
 import { type SelectionScope, project } from '../plan/selection.js';
 import { quoteIdent, quoteTable } from '../plan/sql.js';
 import { insertReturnsRow } from '../schema/build-schema.js';
-
-export type RunSql = (sql: string, params: readonly unknown[]) => Promise<Record<string, unknown>[]>;
 
 /** A stored row, keyed by column. */
 type Row = Record<string, unknown>;
@@ -26,8 +26,9 @@ export class MutationRunner {
     private readonly catalog: CompiledCatalog,
     private readonly schema: GraphQLSchema,
     private readonly scope: SelectionScope,
-    private readonly run: RunSql,
+    private readonly run: TransactionRun,
     private readonly access: Access = Access.open,
+    private readonly dialect: Dialect = postgresDialect,
   ) {}
 
   /** One mutation field → its JSON text. */
@@ -66,7 +67,7 @@ export class MutationRunner {
   }
 
   private builder(): QueryBuilder {
-    return new QueryBuilder(this.catalog, this.schema, this.scope, this.access);
+    return new QueryBuilder(this.catalog, this.schema, this.scope, this.access, this.dialect);
   }
 
   /** The caller's input, with every field it sets checked against the caller's field rules. */

@@ -4,7 +4,7 @@ import { EngineError } from '../errors.js';
 import type { Args, QueryBuilder } from './query-builder.js';
 import type { FieldGroups, SelectionScope } from './selection.js';
 import { subFields } from './selection.js';
-import { buildObject, catalogLiteral } from './sql.js';
+import { catalogLiteral } from './sql.js';
 
 /** What aggregates are computed over: rows under `alias`, joins added for forward relations. */
 interface AggContext {
@@ -70,10 +70,11 @@ export class AggregateBuilder {
     const limit = this.qb.paging('limit', args.limit);
     const offset = this.qb.paging('offset', args.offset);
     const groupBy = keys.length ? ` GROUP BY ${keys.map((k) => k.expr).join(', ')}` : '';
-    const rows = `SELECT ${buildObject(pairs)} AS j FROM ${cte} AS ${alias}${ctx.joins.join('')}${groupBy}${
+    const rows = `SELECT ${this.qb.dialect.object(pairs)} AS j FROM ${cte} AS ${alias}${ctx.joins.join('')}${groupBy}${
       order.length ? ` ORDER BY ${order.join(', ')}` : ''
     }${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
-    return `(WITH ${cte} AS (${rowsSql}) SELECT coalesce(json_agg(_b.j), '[]'::json) FROM (${rows}) AS _b)`;
+    const d = this.qb.dialect;
+    return `(WITH ${cte} AS (${rowsSql}) SELECT ${d.arrayAgg('_b', 'j')} FROM ${d.orderedRows(rows, '_b')})`;
   }
 
   /**
@@ -140,7 +141,7 @@ export class AggregateBuilder {
       keys.push({ path: [...path, name], expr: value.expr });
       pairs.push([key, value.part ? value.expr : this.qb.format(value.scalar, value.expr)]);
     }
-    return buildObject(pairs);
+    return this.qb.dialect.object(pairs);
   }
 
   /** `order_by` of buckets: `key.<path>` (a selected key) or `aggregations.<field>.<function>`. */
@@ -215,7 +216,7 @@ export class AggregateBuilder {
       const value = this.qb.scalarValue(obj, alias, group[0]);
       pairs.push([key, this.functions(value.scalar, value.expr, group, where)]);
     }
-    return buildObject(pairs);
+    return this.qb.dialect.object(pairs);
   }
 
   /** `{ count sum … }` of one value expression. */
@@ -238,8 +239,7 @@ export class AggregateBuilder {
       else if (fn === 'count' || fn === 'sum' || fn === 'avg' || fn === 'bool_and' || fn === 'bool_or')
         sql = `${fn}(${expr})${where()}`;
       else if (fn === 'min' || fn === 'max') sql = fmt(`${fn}(${expr})${where()}`);
-      else if (fn === 'list')
-        sql = `coalesce(json_agg(${distinct}${fmt(expr)})${where(notNull)}, '[]'::json)`;
+      else if (fn === 'list') sql = this.qb.dialect.listAgg(distinct, fmt(expr), where(notNull));
       else if (fn === 'any') sql = `(array_agg(${fmt(expr)})${where(notNull)})[1]`;
       else if (fn === 'last') sql = `(array_agg(${fmt(expr)})${where(notNull)})[count(${expr})${where()}]`;
       else if (fn === 'string_agg')
@@ -247,7 +247,7 @@ export class AggregateBuilder {
       else throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
       pairs.push([key, sql]);
     }
-    return buildObject(pairs);
+    return this.qb.dialect.object(pairs);
   }
 
   /**
@@ -365,10 +365,10 @@ export class AggregateBuilder {
         const value = perParent((t) => `${fn}(${this.qb.column(target, t, name)})`);
         fns.push([fnKey, this.functions(valueType, value, fnGroup, noFilter)]);
       }
-      pairs.push([key, buildObject(fns)]);
+      pairs.push([key, this.qb.dialect.object(fns)]);
     }
-    if (!columns.length) return buildObject(pairs);
-    return `(SELECT ${buildObject(pairs)} FROM (SELECT ${columns.join(', ')} FROM ${cte} AS ${parent}) AS _p)`;
+    if (!columns.length) return this.qb.dialect.object(pairs);
+    return `(SELECT ${this.qb.dialect.object(pairs)} FROM (SELECT ${columns.join(', ')} FROM ${cte} AS ${parent}) AS _p)`;
   }
 
   /** Adds `LEFT JOIN LATERAL` (or `JOIN` for inner) of a forward relation; returns its alias. */

@@ -12,7 +12,8 @@ import type {
 import { TIME_SCALARS } from '../schema/build-schema.js';
 import { EngineError } from '../errors.js';
 import { type FieldGroups, type SelectionScope, argumentsOf, subFields } from './selection.js';
-import { Params, buildObject, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
+import { Params, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
+import { type Dialect, postgresDialect } from './dialect.js';
 import { AggregateBuilder } from './aggregate-builder.js';
 import { Access, PERMISSION_FILTER } from './access.js';
 
@@ -44,6 +45,8 @@ export class QueryBuilder {
     private readonly schema: GraphQLSchema,
     private readonly scope: SelectionScope,
     readonly access: Access = Access.open,
+    /** The SQL dialect of the root field's data source. */
+    readonly dialect: Dialect = postgresDialect,
   ) {}
 
   /**
@@ -77,7 +80,7 @@ export class QueryBuilder {
     const args = this.rootArgs(parentType, node);
     const alias = this.alias();
     const rows = this.listRows(obj, alias, args, this.fields(obj, nodes), []);
-    return `SELECT coalesce(json_agg(_q.j), '[]'::json)::text FROM (${rows}) AS _q`;
+    return `SELECT ${this.dialect.arrayAgg('_q', 'j')}::text FROM ${this.dialect.orderedRows(rows, '_q')}`;
   }
 
   /** `_by_pk` / `_by_<unique>`: one object or no row (null). */
@@ -107,21 +110,19 @@ export class QueryBuilder {
       : `${quoteTable(fn.sqlName!)}(${fn.args.map((a) => this.params.add(args[a.name] ?? null)).join(', ')})`;
     const { kind, list, typeName } = fn.returns;
     if (kind === 'scalar') {
-      if (list) return `SELECT coalesce(json_agg(_f.v), '[]'::json)::text FROM ${from} AS _f(v)`;
+      if (list) return `SELECT ${this.dialect.valuesAgg('_f', 'v')}::text FROM ${from} AS _f(v)`;
       return `SELECT to_json(${fn.sql ? from : this.format(typeName as ScalarName, from)})::text`;
     }
     if (kind === 'struct') {
       const struct = this.catalog.structs.get(typeName)!;
-      const base = list
-        ? `(SELECT jsonb_agg(to_jsonb(_f)) FROM ${from} AS _f)`
-        : `(SELECT to_jsonb(_f) FROM ${from} AS _f LIMIT 1)`;
+      const base = this.dialect.recordsJson(from, '_f', list);
       return `SELECT (${this.structJson(struct, base, list, nodes)})::text`;
     }
     const obj = this.catalog.objects.get(typeName)!;
     const alias = this.alias();
     const json = this.rowJson(obj, alias, this.fields(obj, nodes));
     if (!list) return `SELECT (${json})::text FROM ${from} AS ${alias} LIMIT 1`;
-    return `SELECT coalesce(json_agg(_q.j), '[]'::json)::text FROM (SELECT ${json} AS j FROM ${from} AS ${alias}) AS _q`;
+    return `SELECT ${this.dialect.arrayAgg('_q', 'j')}::text FROM ${this.dialect.orderedRows(`SELECT ${json} AS j FROM ${from} AS ${alias}`, '_q')}`;
   }
 
   /** One row by field values (read back after an insert, in the same transaction). */
@@ -243,12 +244,11 @@ export class QueryBuilder {
     if (part) {
       const unit = EXTRACT_UNITS[String(args.extract)] ?? String(args.extract);
       let e = `date_part(${this.params.add(unit)}, ${expr})::bigint`;
-      if (args.extract_divide != null) e = `(${e} / ${this.params.add(args.extract_divide)})`;
+      if (args.extract_divide != null) e = this.dialect.intDiv(e, this.params.add(args.extract_divide));
       return { expr: e, scalar: 'BigInt', part: true };
     }
     let e = expr;
-    if (args.bucket_interval != null)
-      e = `date_bin(${this.params.add(args.bucket_interval)}::interval, (${expr})::timestamp, timestamp '2000-01-03')`;
+    if (args.bucket_interval != null) e = this.dialect.dateBin(this.params.add(args.bucket_interval), expr);
     else if (args.bucket != null) e = `date_trunc(${this.params.add(args.bucket)}, ${expr})`;
     if (e !== expr && base.scalar === 'Date') e = `(${e})::date`;
     return { expr: e, scalar: base.scalar, part: false };
@@ -264,9 +264,11 @@ export class QueryBuilder {
   format(scalar: ScalarName, expr: string): string {
     switch (scalar) {
       case 'Timestamp':
-        return `((to_json((${expr})::timestamptz AT TIME ZONE 'UTC') #>> '{}') || 'Z')`;
+        return this.dialect.timestamp(expr);
       case 'DateTime':
-        return `(${expr})::timestamp`;
+        return this.dialect.dateTime(expr);
+      case 'JSON':
+        return this.dialect.json(expr);
       default:
         return expr;
     }
@@ -296,7 +298,7 @@ export class QueryBuilder {
       }
       pairs.push([key, this.fieldExpr(obj, alias, f, nodes)]);
     }
-    return buildObject(pairs);
+    return this.dialect.object(pairs);
   }
 
   private fieldExpr(obj: DataObject, alias: string, f: ObjectField, nodes: readonly FieldNode[]): string {
@@ -315,7 +317,7 @@ export class QueryBuilder {
   /** A structured (non-table) field: built from the JSON stored in the column. */
   structJson(struct: StructType, base: string, list: boolean, nodes: readonly FieldNode[]): string {
     const groups = this.fields(struct, nodes);
-    const element = list ? '_e.v' : `(${base})::jsonb`;
+    const element = list ? '_e.v' : this.dialect.jsonValue(base);
     const pairs: Array<[string, string]> = [];
     for (const [key, group] of groups) {
       const name = group[0].name.value;
@@ -328,10 +330,9 @@ export class QueryBuilder {
       const value = `${element} -> ${catalogLiteral(name)}`;
       pairs.push([key, inner ? this.structJson(inner, value, sf.list, group) : value]);
     }
-    const obj = buildObject(pairs);
-    if (list)
-      return `(SELECT json_agg(${obj}) FROM jsonb_array_elements(CASE WHEN jsonb_typeof((${base})::jsonb) = 'array' THEN (${base})::jsonb END) AS _e(v))`;
-    return `CASE WHEN jsonb_typeof(${element}) = 'object' THEN ${obj} END`;
+    const obj = this.dialect.object(pairs);
+    if (list) return this.dialect.eachElement(base, obj);
+    return `CASE WHEN ${this.dialect.isObject(element)} THEN ${obj} END`;
   }
 
   /** Join condition of a relation from `alias` (of obj) to `target` rows under `talias`. */
@@ -374,7 +375,7 @@ export class QueryBuilder {
     if (f.direction === 'forward')
       return `(SELECT ${this.rowJson(target, talias, groups)} FROM ${join.from} WHERE ${join.where} LIMIT 1)`;
     const rows = this.listRows(target, talias, args, groups, [join.where], join.from);
-    return `(SELECT coalesce(json_agg(_q.j), '[]'::json) FROM (${rows}) AS _q)`;
+    return `(SELECT ${this.dialect.arrayAgg('_q', 'j')} FROM ${this.dialect.orderedRows(rows, '_q')})`;
   }
 
   /** `<rel>_aggregation` / `<rel>_bucket_aggregation` on a row: over that row's related rows. */
@@ -488,7 +489,7 @@ export class QueryBuilder {
     if (value === undefined || value === null) return undefined;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
       throw new EngineError('BAD_USER_INPUT', `${name} must be a non-negative integer`);
-    return this.params.add(value);
+    return this.dialect.paging(value, (v) => this.params.add(v));
   }
 
   distinctOn(obj: DataObject, alias: string, value: unknown): string[] {
@@ -623,45 +624,28 @@ export class QueryBuilder {
       case 'lte':
         return `${expr} <= ${p()}`;
       case 'in':
-        return `${expr} = ANY(${p()})`;
+        return this.dialect.inList(expr, value as unknown[], (v) => this.params.add(v));
       case 'like':
-        return `${expr} LIKE ${p()}`;
+        return this.dialect.like(expr, p(), false);
       case 'ilike':
-        return `${expr} ILIKE ${p()}`;
+        return this.dialect.like(expr, p(), true);
       case 'regex':
-        return `${expr} ~ ${p()}`;
+        return this.dialect.regex(expr, p());
       default:
         throw new EngineError('BAD_USER_INPUT', `unknown filter operator "${op}"`);
     }
   }
 
   private jsonOp(expr: string, op: string, value: unknown): string {
-    const j = `(${expr})::jsonb`;
-    switch (op) {
-      case 'eq':
-        return `${j} = ${this.params.add(JSON.stringify(value))}::jsonb`;
-      case 'contains':
-        return `${j} @> ${this.params.add(JSON.stringify(value))}::jsonb`;
-      case 'has':
-        return `jsonb_exists(${j}, ${this.params.add(String(value))})`;
-      case 'has_all':
-        return `jsonb_exists_all(${j}, ${this.params.add((value as unknown[]).map(String))}::text[])`;
-      default:
-        throw new EngineError('BAD_USER_INPUT', `unknown JSON filter operator "${op}"`);
-    }
+    if (op !== 'eq' && op !== 'contains' && op !== 'has' && op !== 'has_all')
+      throw new EngineError('BAD_USER_INPUT', `unknown JSON filter operator "${op}"`);
+    return this.dialect.jsonOp(expr, op, value, (v) => this.params.add(v));
   }
 
   private listOp(expr: string, op: string, value: unknown): string {
-    switch (op) {
-      case 'eq':
-        return `${expr} = ${this.params.add(value)}`;
-      case 'contains':
-        return `${expr} @> ${this.params.add(value)}`;
-      case 'intersects':
-        return `${expr} && ${this.params.add(value)}`;
-      default:
-        throw new EngineError('BAD_USER_INPUT', `unknown list filter operator "${op}"`);
-    }
+    if (op !== 'eq' && op !== 'contains' && op !== 'intersects')
+      throw new EngineError('BAD_USER_INPUT', `unknown list filter operator "${op}"`);
+    return this.dialect.listOp(expr, op, value, (v) => this.params.add(v));
   }
 
   private relationFilter(obj: DataObject, alias: string, f: RelationField, value: Args): string[] {
