@@ -2,6 +2,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
+import { StorageCipher } from '@app/storage';
 import { ADMIN_AUTH_OPTIONS, type AdminAuthOptions, AdminAuthService } from './admin-auth.js';
 import { formatAdminError } from './admin.errors.js';
 import { AccessResolver } from './access.resolver.js';
@@ -13,10 +14,14 @@ import { CoreForwardController } from './core-forward.controller.js';
 import { CoreForwardService } from './core-forward.service.js';
 import { DataSourcesService } from './data-sources.service.js';
 import { RolesService } from './roles.service.js';
+import { StorageResolver } from './storage.resolver.js';
+import { ADMIN_STORAGE_CIPHER, StoragesService } from './storages.service.js';
 
 export interface AdminApiOptions extends AdminAuthOptions {
   /** Write the generated SDL here (tests check the committed file for drift); default in memory. */
   schemaFile?: string;
+  /** Key material of storage credentials (STORAGE_ENCRYPTION_KEY, else CLUSTER_SECRET). */
+  storageEncryptionKey?: string;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -67,6 +72,13 @@ export class AdminApiModule {
       providers: [
         AdminResolver,
         AccessResolver,
+        StorageResolver,
+        StoragesService,
+        {
+          provide: ADMIN_STORAGE_CIPHER,
+          useFactory: () =>
+            options.storageEncryptionKey ? new StorageCipher(options.storageEncryptionKey) : undefined,
+        },
         ClusterService,
         DataSourcesService,
         RolesService,

@@ -5,6 +5,7 @@ import { GraphQLSchemaBuilderModule, GraphQLSchemaFactory } from '@nestjs/graphq
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { AccessResolver } from './access.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
+import { StorageResolver } from './storage.resolver.js';
 
 const SCHEMA_FILE = 'apps/management/schema.gql';
 
@@ -13,7 +14,9 @@ describe('management GraphQL schema', () => {
   it(`matches the committed ${SCHEMA_FILE} (UPDATE_SCHEMA=1 rewrites it)`, async () => {
     const app = await NestFactory.createApplicationContext(GraphQLSchemaBuilderModule, { logger: false });
     try {
-      const schema = await app.get(GraphQLSchemaFactory).create([AdminResolver, AccessResolver]);
+      const schema = await app
+        .get(GraphQLSchemaFactory)
+        .create([AdminResolver, AccessResolver, StorageResolver]);
       const sdl = `${printSchema(lexicographicSortSchema(schema))}\n`;
       if (process.env.UPDATE_SCHEMA === '1') writeFileSync(SCHEMA_FILE, sdl);
       expect(sdl).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
@@ -25,6 +28,7 @@ describe('management GraphQL schema', () => {
         'catalogSources',
         'roles',
         'apiKeys',
+        'storages',
       ]) {
         expect(schema.getQueryType()!.getFields()).toHaveProperty(field);
       }
@@ -44,6 +48,8 @@ describe('management GraphQL schema', () => {
         'deleteApiKey',
         'setApiKeyDisabled',
         'invalidateCache',
+        'registerStorage',
+        'unregisterStorage',
       ]) {
         expect(schema.getMutationType()!.getFields()).toHaveProperty(field);
       }

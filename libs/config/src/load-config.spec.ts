@@ -139,6 +139,41 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('derives the storage key material from CLUSTER_SECRET unless STORAGE_ENCRYPTION_KEY is set', () => {
+    const worker = loadConfig('worker', {
+      CLUSTER_SECRET: 'cluster-secret-1',
+      CLUSTER_NODE_NAME: 'w7',
+    }).config;
+    expect(worker.storage).toMatchObject({
+      encryptionKey: 'cluster-secret-1',
+      cacheMaxSizeMb: 1024,
+      revalidateMs: 0,
+    });
+    expect(worker.storage.cacheDir).toMatch(/muninn-objects[\\/]w7$/);
+    const own = loadConfig('worker', {
+      STORAGE_ENCRYPTION_KEY: 'sixteen-chars-at-least',
+      STORAGE_CACHE_DIR: '/var/cache/muninn',
+      STORAGE_CACHE_MAX_SIZE: '64',
+      STORAGE_CACHE_REVALIDATE: '30s',
+    }).config.storage;
+    expect(own).toEqual({
+      encryptionKey: 'sixteen-chars-at-least',
+      cacheDir: '/var/cache/muninn',
+      cacheMaxSizeMb: 64,
+      revalidateMs: 30_000,
+    });
+    expect(loadConfig('worker', {}).config.storage.encryptionKey).toBeUndefined();
+    let message = '';
+    try {
+      loadConfig('worker', { STORAGE_ENCRYPTION_KEY: 'short-key', STORAGE_CACHE_MAX_SIZE: '0' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/STORAGE_ENCRYPTION_KEY: must be at least 16 characters/);
+    expect(message).toMatch(/STORAGE_CACHE_MAX_SIZE/);
+    expect(message).not.toContain('short-key');
+  });
+
   it('keeps MUNINN_VERSION equal to package.json', () => {
     expect(MUNINN_VERSION).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version);
   });

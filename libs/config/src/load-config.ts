@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MuninnConfig, NodeRole } from './muninn-config.js';
 import {
   ValueError,
@@ -112,6 +113,10 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
       'needs CORE_DB_PATH=postgres://… (an embedded core DB is owned and written by its process)',
     );
   }
+  const storageKey = r.raw('STORAGE_ENCRYPTION_KEY');
+  if (storageKey !== undefined && storageKey.length < 16)
+    r.fail('STORAGE_ENCRYPTION_KEY', 'must be at least 16 characters');
+
   const l2Enabled = r.get('CACHE_L2_ENABLED', parseBool);
   const l2Addresses = r.optional('CACHE_L2_ADDRESSES', parseAddressList) ?? [];
   if (l2Enabled && !r.raw('CACHE_L2_ADDRESSES')) {
@@ -154,6 +159,13 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
       l2Username: r.raw('CACHE_L2_USERNAME'),
       l2Password: r.raw('CACHE_L2_PASSWORD'),
       l2Database: r.get('CACHE_L2_DATABASE', (v) => parseInteger(v, 0, 1024)),
+    },
+    storage: {
+      encryptionKey: storageKey ?? secret,
+      // Per node by default: two local nodes never share (and evict from) one directory.
+      cacheDir: r.raw('STORAGE_CACHE_DIR') ?? join(tmpdir(), 'muninn-objects', nodeName),
+      cacheMaxSizeMb: r.get('STORAGE_CACHE_MAX_SIZE', (v) => parseInteger(v, 1, 1024 * 1024)),
+      revalidateMs: r.get('STORAGE_CACHE_REVALIDATE', parseDuration),
     },
     auth: {
       allowedAnonymous: r.get('ALLOWED_ANONYMOUS', parseBool),

@@ -50,6 +50,18 @@ export interface CacheConfig {
   l2Database: number;
 }
 
+export interface StorageConfig {
+  /**
+   * Key material of the object-storage credential key (`STORAGE_ENCRYPTION_KEY`, else
+   * `CLUSTER_SECRET`); undefined when neither is set (a standalone node without a secret).
+   */
+  encryptionKey: string | undefined;
+  cacheDir: string;
+  cacheMaxSizeMb: number;
+  /** How long a cached object is used without a new HEAD request (0 = every use). */
+  revalidateMs: number;
+}
+
 export interface AuthConfig {
   allowedAnonymous: boolean;
   anonymousRole: string;
@@ -87,6 +99,7 @@ export interface MuninnConfig {
   cluster: ClusterConfig;
   coreDb: CoreDbConfig;
   cache: CacheConfig;
+  storage: StorageConfig;
   auth: AuthConfig;
   engine: EngineConfig;
   log: LogConfig;

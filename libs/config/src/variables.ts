@@ -108,6 +108,32 @@ export const VARIABLES: readonly VariableSpec[] = [
   { name: 'CACHE_L2_PASSWORD', roles: BOTH, secret: true, description: 'Redis password.' },
   { name: 'CACHE_L2_DATABASE', roles: BOTH, default: '0', description: 'Redis database index.' },
   {
+    name: 'STORAGE_ENCRYPTION_KEY',
+    roles: BOTH,
+    secret: true,
+    description:
+      'Key material (16+ characters) of the AES-256-GCM key that encrypts object-storage credentials in the core DB; equal on every node. Default: derived from `CLUSTER_SECRET`.',
+  },
+  {
+    name: 'STORAGE_CACHE_DIR',
+    roles: WORKER,
+    description:
+      'Directory of the local copies of object-storage files (default `<tmpdir>/muninn-objects/<node name>`); one process per directory.',
+  },
+  {
+    name: 'STORAGE_CACHE_MAX_SIZE',
+    roles: WORKER,
+    default: '1024',
+    description: 'Bound of the object cache in MB, enforced (least recently used files are deleted).',
+  },
+  {
+    name: 'STORAGE_CACHE_REVALIDATE',
+    roles: WORKER,
+    default: '0s',
+    description:
+      'How long a cached object is used without asking the storage for its ETag again (`0s` = a HEAD request on every use).',
+  },
+  {
     name: 'ALLOWED_ANONYMOUS',
     roles: BOTH,
     default: 'false',
@@ -185,7 +211,7 @@ export const VARIABLES: readonly VariableSpec[] = [
 ];
 
 export const KNOWN_NAMES: ReadonlySet<string> = new Set(VARIABLES.map((v) => v.name));
-export const WATCHED_PREFIXES = ['CLUSTER_', 'CACHE_', 'CORE_DB_'] as const;
+export const WATCHED_PREFIXES = ['CLUSTER_', 'CACHE_', 'CORE_DB_', 'STORAGE_'] as const;
 
 export function variable(name: string): VariableSpec {
   const spec = VARIABLES.find((v) => v.name === name);

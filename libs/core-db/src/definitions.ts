@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { CatalogSourceType } from './entities/index.js';
-import { CatalogSourceEntity, DataSourceEntity } from './entities/index.js';
+import { CatalogSourceEntity, DataSourceEntity, StorageEntity } from './entities/index.js';
 
 export interface CatalogDefinition {
   name: string;
@@ -24,10 +24,28 @@ export interface DataSourceDefinition {
   catalogs: CatalogDefinition[];
 }
 
+/** An object-storage registration; the credentials stay encrypted until the node decrypts them. */
+export interface StorageDefinition {
+  name: string;
+  type: string;
+  /** `s3://bucket` or `s3://bucket/prefix`. */
+  scope: string;
+  /** `host[:port]`, or '' for the provider's default endpoint. */
+  endpoint: string;
+  region: string;
+  useSsl: boolean;
+  /** `path` or `vhost`. */
+  urlStyle: string;
+  keyEncrypted: string;
+  secretEncrypted: string;
+  parameters: Record<string, unknown> | null;
+}
+
 /** Everything a work node serves at one schema version, read in one snapshot. */
 export interface DefinitionsSnapshot {
   schemaVersion: number;
   dataSources: DataSourceDefinition[];
+  storages: StorageDefinition[];
 }
 
 const SCHEMA_VERSION_KEY = 'schema_version';
@@ -56,8 +74,21 @@ export async function readDefinitions(m: EntityManager): Promise<DefinitionsSnap
     relations: { catalogLinks: { catalog: true } },
     order: { name: 'ASC' },
   });
+  const storages = await m.getRepository(StorageEntity).find({ order: { name: 'ASC' } });
   return {
     schemaVersion,
+    storages: storages.map((s) => ({
+      name: s.name,
+      type: s.type,
+      scope: s.scope,
+      endpoint: s.endpoint,
+      region: s.region,
+      useSsl: s.useSsl,
+      urlStyle: s.urlStyle,
+      keyEncrypted: s.keyEncrypted,
+      secretEncrypted: s.secretEncrypted,
+      parameters: (s.parameters as Record<string, unknown> | null) ?? null,
+    })),
     dataSources: sources.map((ds) => ({
       name: ds.name,
       type: ds.type,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Identity } from '@app/auth';
 import { CACHE, type TwoLevelCache } from '@app/cache';
@@ -16,6 +16,7 @@ import {
 import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import { CoreDb, type DefinitionsSnapshot, servedDataSources } from '@app/core-db';
 import { Engine, type EngineLogger, type QueryResponse } from '@app/engine';
+import { StorageService } from '@app/storage';
 import { LocalLifecycle, ManagementLifecycle } from './core-lifecycle.js';
 import { type RequestContext, coreModule } from './core-module.js';
 
@@ -54,6 +55,7 @@ export class EngineApplier implements SchemaApplier<Engine> {
     @Inject(ModuleRef) moduleRef: ModuleRef,
     @Inject(CACHE) private readonly cache: TwoLevelCache,
     @Inject(CacheNotifier) private readonly notifier: CacheNotifier,
+    @Optional() @Inject(StorageService) private readonly storage?: StorageService,
   ) {
     const managementUrl = cluster.managementUrl;
     const timeoutMs = cluster.timeoutMs;
@@ -104,6 +106,9 @@ export class EngineApplier implements SchemaApplier<Engine> {
 
   async build(snapshot: DefinitionsSnapshot) {
     const { engine: cfg } = this.config;
+    // Object storages of this version (credentials decrypted here); DuckDB sources will read
+    // s3:// files through `this.storage.resolverFor(registry)`.
+    this.storage?.apply(snapshot.storages);
     const engine = await Engine.create([...servedDataSources(snapshot), this.core.source], {
       maxDepth: cfg.maxDepth,
       defaultLimit: cfg.defaultLimit,
