@@ -106,9 +106,10 @@ export class EngineApplier implements SchemaApplier<Engine> {
 
   async build(snapshot: DefinitionsSnapshot) {
     const { engine: cfg } = this.config;
-    // Object storages of this version (credentials decrypted here); DuckDB sources will read
-    // s3:// files through `this.storage.resolverFor(registry)`.
-    this.storage?.apply(snapshot.storages);
+    // Object storages of this version (credentials decrypted here): DuckDB sources read s3://
+    // files through them, as local copies (libs/storage).
+    const registry = this.storage?.apply(snapshot.storages);
+    const resolveObjects = this.storage ? this.storage.resolverFor(registry) : undefined;
     const engine = await Engine.create([...servedDataSources(snapshot), this.core.source], {
       maxDepth: cfg.maxDepth,
       defaultLimit: cfg.defaultLimit,
@@ -120,6 +121,7 @@ export class EngineApplier implements SchemaApplier<Engine> {
       hostTypes: this.core.hostTypes,
       authorize: this.core.authorize,
       remoteMutations: this.core.remoteMutations,
+      resolveObjects,
       // A mutation invalidates the objects it wrote (their type names are the entries' tags).
       onMutation: async (event) => {
         if (this.cache.enabled) await this.invalidate(event.objects);
