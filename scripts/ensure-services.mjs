@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// Makes sure the services the test suite needs (PostgreSQL, Redis) are reachable on
+// Makes sure the services the test suite needs (PostgreSQL, Redis, MariaDB) are reachable on
 // 127.0.0.1, installing (apt) and starting them when missing, and that the memcached
-// binary is installed (tests start their own memcached on a free port). Meant for a fresh
-// Debian 12 machine/container running as root, without systemd.
+// binary (tests start their own memcached on a free port), Chromium (headless browser
+// tests of the admin UI) and nginx (the reliability drills start their own nginx) are
+// installed. Meant for a fresh Debian 12 machine/container running as root, without systemd.
 //
-//   node scripts/ensure-services.mjs [--no-postgres] [--no-redis] [--no-memcached]
+//   node scripts/ensure-services.mjs [--no-postgres] [--no-redis] [--no-memcached] [--no-chromium] [--no-nginx] [--no-mariadb]
 //
 // Programmatic use:
-//   import { ensureServices, ensureMemcachedBinary, createDatabase, dropDatabase } from './ensure-services.mjs';
+//   import { ensureServices, ensureMemcachedBinary, ensureChromium, ensureNginx, createDatabase, dropDatabase } from './ensure-services.mjs';
 //
 // Only Node built-ins are used.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -451,16 +452,108 @@ export async function ensureMemcachedBinary({ log = defaultLog } = {}) {
 }
 
 // ---------------------------------------------------------------------------
+// Chromium (binary only: browser tests launch it themselves through playwright-core)
+
+const CHROMIUM_BINARIES = ['chromium', 'chromium-browser'];
+
+/**
+ * Installs the Debian `chromium` package when no Chromium binary is on PATH. Playwright's own
+ * browser download cannot be used (it fetches from outside the package registries).
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<string>} absolute path of the chromium binary (usually /usr/bin/chromium)
+ */
+export async function ensureChromium({ log = defaultLog } = {}) {
+  const label = 'chromium';
+  const find = () => CHROMIUM_BINARIES.map(which).find(Boolean) ?? null;
+  let bin = find();
+  if (bin) {
+    log(`${label}: installed (${bin})`);
+    return bin;
+  }
+  log(`${label}: binary not found, installing…`);
+  await aptInstall('chromium', log, label);
+  bin = find();
+  if (!bin) throw new Error(`${label}: apt-get install chromium succeeded but no chromium binary on PATH`);
+  log(`${label}: installed (${bin})`);
+  return bin;
+}
+
+// ---------------------------------------------------------------------------
+// nginx (binary only: the drills start their own nginx with its own prefix on free ports)
+
+/**
+ * Installs the Debian `nginx` package when the binary is missing. Without systemd the package's
+ * postinst may start a default server on port 80 (or fail to, when the port is taken: dpkg still
+ * succeeds); the drills do not use it.
+ * @param {{ log?: (line: string) => void }} [options]
+ * @returns {Promise<string>} absolute path of the nginx binary (usually /usr/sbin/nginx)
+ */
+export async function ensureNginx({ log = defaultLog } = {}) {
+  const label = 'nginx';
+  let bin = which('nginx');
+  if (bin) {
+    log(`${label}: installed (${bin})`);
+    return bin;
+  }
+  log(`${label}: binary not found, installing…`);
+  await aptInstall('nginx', log, label);
+  bin = which('nginx');
+  if (!bin) throw new Error(`${label}: apt-get install nginx succeeded but no nginx binary on PATH`);
+  log(`${label}: installed (${bin})`);
+  return bin;
+}
+
+// ---------------------------------------------------------------------------
+// MariaDB (127.0.0.1:3306; the mysql-dialect engine tests make their own databases and user)
+
+const MARIADB_PORT = 3306;
+const MARIADB_RUN_DIR = '/run/mysqld';
+const MARIADB_START_DEADLINE_MS = 60_000;
+
+async function ensureMariaDb(log) {
+  const label = 'mariadb';
+  if (await tcpReachable('127.0.0.1', MARIADB_PORT)) {
+    log(`${label}: reachable`);
+    return;
+  }
+  log(`${label}: not reachable, starting…`);
+  if (!which('mariadbd') && !which('mysqld')) await aptInstall('mariadb-server', log, label);
+  if (!(await tcpReachable('127.0.0.1', MARIADB_PORT))) {
+    fs.mkdirSync(MARIADB_RUN_DIR, { recursive: true });
+    try {
+      execFileSync('chown', ['mysql:mysql', MARIADB_RUN_DIR]);
+    } catch {
+      // not root or no mysql user: mysqld_safe reports what is wrong
+    }
+    // No systemd here: mysqld_safe supervises the server in the background.
+    const child = spawn('mysqld_safe', ['--bind-address=127.0.0.1', `--port=${MARIADB_PORT}`], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    child.unref();
+  }
+  const deadline = Date.now() + MARIADB_START_DEADLINE_MS;
+  while (!(await tcpReachable('127.0.0.1', MARIADB_PORT))) {
+    if (Date.now() >= deadline)
+      throw new Error(
+        `${label}: nothing listens on 127.0.0.1:${MARIADB_PORT} after ${MARIADB_START_DEADLINE_MS / 1000} s`,
+      );
+    await sleep(POLL_INTERVAL_MS);
+  }
+  log(`${label}: ready`);
+}
+
+// ---------------------------------------------------------------------------
 // public API
 
 /**
  * Ensures PostgreSQL (127.0.0.1:5432, user postgres, trust auth) and/or Redis
  * (127.0.0.1:6379) are reachable, installing/starting them if needed, and that the
- * memcached binary is installed.
+ * memcached, chromium and nginx binaries are installed.
  * Services are handled one after the other (apt/dpkg cannot run concurrently).
  * Rejects with an Error describing every service that could not be brought up.
  *
- * @param {{ postgres?: boolean, redis?: boolean, memcached?: boolean, log?: (line: string) => void }} [options]
+ * @param {{ postgres?: boolean, redis?: boolean, memcached?: boolean, chromium?: boolean, nginx?: boolean, mariadb?: boolean, log?: (line: string) => void }} [options]
  *   log defaults to writing the line to stderr.
  * @returns {Promise<void>}
  */
@@ -468,9 +561,19 @@ export async function ensureServices({
   postgres = true,
   redis = true,
   memcached = true,
+  chromium = true,
+  nginx = true,
+  mariadb = true,
   log = defaultLog,
 } = {}) {
   const failures = [];
+  if (mariadb) {
+    try {
+      await ensureMariaDb(log);
+    } catch (err) {
+      failures.push(err);
+    }
+  }
   if (postgres) {
     try {
       await ensurePostgres(log);
@@ -488,6 +591,20 @@ export async function ensureServices({
   if (memcached) {
     try {
       await ensureMemcachedBinary({ log });
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (chromium) {
+    try {
+      await ensureChromium({ log });
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (nginx) {
+    try {
+      await ensureNginx({ log });
     } catch (err) {
       failures.push(err);
     }
@@ -558,7 +675,14 @@ function isMain() {
 
 if (isMain()) {
   const args = new Set(process.argv.slice(2));
-  const flags = ['--no-postgres', '--no-redis', '--no-memcached'];
+  const flags = [
+    '--no-postgres',
+    '--no-redis',
+    '--no-memcached',
+    '--no-chromium',
+    '--no-nginx',
+    '--no-mariadb',
+  ];
   for (const a of args) {
     if (!flags.includes(a)) {
       process.stderr.write(`usage: node scripts/ensure-services.mjs [${flags.join('] [')}]\n`);
@@ -569,6 +693,9 @@ if (isMain()) {
     postgres: !args.has('--no-postgres'),
     redis: !args.has('--no-redis'),
     memcached: !args.has('--no-memcached'),
+    chromium: !args.has('--no-chromium'),
+    nginx: !args.has('--no-nginx'),
+    mariadb: !args.has('--no-mariadb'),
   }).then(
     () => process.exit(0),
     (err) => {

@@ -15,7 +15,7 @@ function run(cmd, args, env = {}) {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-step('services (PostgreSQL, Redis)');
+step('services (PostgreSQL, Redis, MariaDB, memcached, Chromium, nginx)');
 try {
   await ensureServices();
 } catch (err) {
