@@ -97,7 +97,7 @@ it('leaves out a source that cannot connect or does not compile, and serves the 
       catalogs: [{ name: 'bad.graphql', type: 'text', path: 'type x @table(name: "x") {\n  id: Nope\n}' }],
     }),
     source({ name: 'clash', prefix: 'drv' }),
-    source({ name: 'mysql', type: 'mysql', prefix: 'my' }),
+    source({ name: 'oracle', type: 'oracle', prefix: 'ora' }),
   ]);
   try {
     expect(engine.statuses).toEqual([
@@ -114,9 +114,9 @@ it('leaves out a source that cannot connect or does not compile, and serves the 
         error: expect.stringMatching(/type drv_slow is also defined by data source drv/),
       },
       {
-        name: 'mysql',
+        name: 'oracle',
         ok: false,
-        error: 'data source type "mysql" is not supported yet (postgres and duckdb are)',
+        error: 'data source type "oracle" is not supported yet (postgres, duckdb and mysql are)',
       },
     ]);
     expect(JSON.parse((await engine.execute({ query: '{ drv_scratch { id } }' })).body)).toEqual({

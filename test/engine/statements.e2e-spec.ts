@@ -95,34 +95,34 @@ describe('statements per request', () => {
   });
 
   // The DuckDB fixture is a Parquet snapshot of the PostgreSQL one: rows added later do not reach it.
-  itUnless(['duckdb'], 'the duckdb fixture is a read-only Parquet snapshot')(
-    'still exactly 3 statements after the tables grow tenfold',
-    async () => {
-      // Written with pg directly (the source is read-only for the engine).
-      await c.sql(`INSERT INTO customers (id, full_name)
+  itUnless(
+    ['duckdb', 'mysql'],
+    'the duckdb and mysql fixtures are snapshots that PostgreSQL writes do not reach',
+  )('still exactly 3 statements after the tables grow tenfold', async () => {
+    // Written with pg directly (the source is read-only for the engine).
+    await c.sql(`INSERT INTO customers (id, full_name)
                  SELECT g, 'bulk customer ' || g FROM generate_series(100, 149) g`);
-      await c.sql(`INSERT INTO orders (id, customer_id, status, total)
+    await c.sql(`INSERT INTO orders (id, customer_id, status, total)
                  SELECT g, 100 + (g % 50), 'new', g FROM generate_series(100, 199) g`);
-      await c.sql(
-        `INSERT INTO tags (name, label) SELECT 'tag' || g, 'Tag ' || g FROM generate_series(1, 40) g`,
-      );
-      await c.sql(`INSERT INTO order_tags (order_id, tag_name)
+    await c.sql(
+      `INSERT INTO tags (name, label) SELECT 'tag' || g, 'Tag ' || g FROM generate_series(1, 40) g`,
+    );
+    await c.sql(`INSERT INTO order_tags (order_id, tag_name)
                  SELECT o, 'tag' || (1 + (o % 40)) FROM generate_series(100, 199) o
                  UNION ALL SELECT o, 'rush' FROM generate_series(100, 199, 3) o`);
-      c.reset();
-      const body = await c.run(QUERY);
-      expect(body.errors).toBeUndefined();
-      expect(c.statements).toHaveLength(3);
-      expect(body.data?.customers).toHaveLength(55);
-      expect(body.data?.orders).toHaveLength(108);
-      expect(body.data?.tags).toHaveLength(44);
-      const rush = (body.data?.tags as Row[]).find((t) => t.name === 'rush');
-      // 1, 3, 8 from the fixture + 100, 103, …, 199 (34 orders)
-      expect(rush?.orders).toHaveLength(3 + 34);
-      const c100 = (body.data?.customers as Row[]).find((x) => x.id === 100);
-      expect(c100?.orders.map((o: Row) => o.id)).toEqual([100, 150]);
-    },
-  );
+    c.reset();
+    const body = await c.run(QUERY);
+    expect(body.errors).toBeUndefined();
+    expect(c.statements).toHaveLength(3);
+    expect(body.data?.customers).toHaveLength(55);
+    expect(body.data?.orders).toHaveLength(108);
+    expect(body.data?.tags).toHaveLength(44);
+    const rush = (body.data?.tags as Row[]).find((t) => t.name === 'rush');
+    // 1, 3, 8 from the fixture + 100, 103, …, 199 (34 orders)
+    expect(rush?.orders).toHaveLength(3 + 34);
+    const c100 = (body.data?.customers as Row[]).find((x) => x.id === 100);
+    expect(c100?.orders.map((o: Row) => o.id)).toEqual([100, 150]);
+  });
 
   it('each statement went to the conf source', () => {
     expect(c.allStatements.every((s) => s.source === 'conf')).toBe(true);

@@ -39,6 +39,11 @@ export interface CoreModuleOptions {
   /** Cluster mode: writes to `core` tables go to management whole. */
   forward?: (request: QueryRequest) => Promise<QueryResponse>;
   invalidateCache: InvalidateCache;
+  /**
+   * The SDL `self_defined: true` generates for a defined data source (loaded or not), read from
+   * its database now; `undefined` when no source has that name.
+   */
+  describeSource: (name: string, opts: { allSchemas: boolean }) => Promise<string | undefined>;
 }
 
 export const CORE_SOURCE = 'core';
@@ -154,6 +159,29 @@ export function coreModule(opts: CoreModuleOptions) {
           impersonated_by_user_name: id.impersonator?.userName ?? null,
           impersonated_by_user_role: id.impersonator?.role ?? null,
         };
+      },
+    },
+    {
+      module: 'core',
+      name: 'describe_data_source_schema',
+      mutation: false,
+      // Hugr's arguments; `self` and `log` are accepted, the answer is always the generated SDL.
+      args: [
+        { name: 'name', type: 'String!' },
+        { name: 'self', type: 'Boolean = false' },
+        { name: 'log', type: 'Boolean = false' },
+        { name: 'all_schemas', type: 'Boolean = false' },
+      ],
+      returns: 'String',
+      description:
+        "The catalog SDL generated from the data source's own tables and views (as self_defined does); all_schemas: every non-system schema, not only public/main.",
+      run: async (args, context) => {
+        requireAdmin(context);
+        const name = String(args.name);
+        const sdl = await opts.describeSource(name, { allSchemas: args.all_schemas === true });
+        if (sdl === undefined)
+          throw new EngineError('BAD_USER_INPUT', `data source "${name}" does not exist`);
+        return sdl;
       },
     },
     invalidate(false),

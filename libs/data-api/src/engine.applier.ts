@@ -14,8 +14,8 @@ import {
   SchemaSyncService,
 } from '@app/cluster';
 import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
-import { CoreDb, type DefinitionsSnapshot, servedDataSources } from '@app/core-db';
-import { Engine, type EngineLogger, type QueryResponse } from '@app/engine';
+import { CoreDb, type DefinitionsSnapshot, readDefinitions, servedDataSources } from '@app/core-db';
+import { Engine, type EngineLogger, type QueryResponse, describeSource } from '@app/engine';
 import { StorageService } from '@app/storage';
 import { LocalLifecycle, ManagementLifecycle } from './core-lifecycle.js';
 import { type RequestContext, coreModule } from './core-module.js';
@@ -91,8 +91,25 @@ export class EngineApplier implements SchemaApplier<Engine> {
           }
         : undefined,
       invalidateCache: (tags) => this.invalidate(tags),
+      describeSource: async (name, { allSchemas }) => {
+        // The current definitions, so a source that is defined but not loaded (or failed) works too.
+        const snapshot = await coreDb.snapshot((m) => readDefinitions(m));
+        const source = snapshot.dataSources.find((ds) => ds.name === name);
+        if (!source) return undefined;
+        const sdl = await describeSource(source, {
+          schemas: allSchemas ? 'all' : 'default',
+          env: config.engine.sourceEnv,
+          statementTimeoutMs: config.engine.statementTimeoutMs,
+          resolveObjects: this.resolveObjects,
+        });
+        this.logger.debug({ source: name, msg: 'described data source schema' });
+        return sdl;
+      },
     });
   }
+
+  /** The object-storage resolver of the last built version (duckdb sources on s3:// paths). */
+  private resolveObjects?: (url: string) => Promise<string[]>;
 
   /**
    * Invalidates cached results by tags (undefined = all) here and, through management, on every
@@ -110,6 +127,7 @@ export class EngineApplier implements SchemaApplier<Engine> {
     // files through them, as local copies (libs/storage).
     const registry = this.storage?.apply(snapshot.storages);
     const resolveObjects = this.storage ? this.storage.resolverFor(registry) : undefined;
+    this.resolveObjects = resolveObjects;
     const engine = await Engine.create([...servedDataSources(snapshot), this.core.source], {
       maxDepth: cfg.maxDepth,
       defaultLimit: cfg.defaultLimit,

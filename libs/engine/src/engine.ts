@@ -1,12 +1,15 @@
 import type { GraphQLSchema } from 'graphql';
 import { type SourceSpec, compileCatalogs } from './catalog/compile.js';
 import { type CatalogDocument, loadCatalog } from './catalog/load-catalog.js';
+import { definedTypeNames, introspectSdl } from './catalog/introspect.js';
 import type { CompiledCatalog } from './catalog/model.js';
 import type { SourceDriver } from './drivers/driver.js';
 import { DuckDbSource, localizeObjectUrls } from './drivers/duckdb.js';
+import { MySqlSource } from './drivers/mysql.js';
 import { PostgresSource, substituteEnv } from './drivers/postgres.js';
 import type {
   AccessPolicy,
+  DescribeOptions,
   EngineOptions,
   QueryRequest,
   QueryResponse,
@@ -18,7 +21,7 @@ import { Executor } from './exec/executor.js';
 import { installScalars } from './schema/scalars.js';
 import { generateSchema } from './schema/build-schema.js';
 
-const SUPPORTED_TYPES = new Set(['postgres', 'duckdb']);
+const SUPPORTED_TYPES = new Set(['postgres', 'duckdb', 'mysql']);
 
 interface LoadedSource {
   spec: SourceSpec;
@@ -117,7 +120,7 @@ async function loadSource(s: SourceInput, options: EngineOptions): Promise<Loade
   if (!SUPPORTED_TYPES.has(s.type))
     throw new EngineError(
       'DATA_SOURCE_UNAVAILABLE',
-      `data source type "${s.type}" is not supported yet (postgres and duckdb are)`,
+      `data source type "${s.type}" is not supported yet (postgres, duckdb and mysql are)`,
     );
   const spec = specOf(s);
   let documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
@@ -125,26 +128,16 @@ async function loadSource(s: SourceInput, options: EngineOptions): Promise<Loade
     documents = await Promise.all(
       documents.map(async (d) => ({ ...d, sdl: await localizeObjectUrls(d.sdl, options.resolveObjects) })),
     );
-  // Compile alone first: catalog problems are reported before any connection is opened.
-  compileCatalogs([{ spec, documents }]);
-  const common = {
-    name: s.name,
-    poolSize: options.poolSize ?? 10,
-    statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
-    onStatement: options.onStatement,
-  };
-  const path = substituteEnv(s.path, options.env ?? {});
-  const driver: SourceDriver =
-    s.type === 'duckdb'
-      ? new DuckDbSource({ ...common, path, resolveObjects: options.resolveObjects })
-      : new PostgresSource({
-          ...common,
-          dsn: path,
-          readOnly: s.readOnly,
-          connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-        });
+  // Compile alone first: catalog problems are reported before any connection is opened (a
+  // self-defined source is compiled once its database described itself, below).
+  if (!s.selfDefined) compileCatalogs([{ spec, documents }]);
+  const driver = createDriver(s, options);
   try {
     await driver.check();
+    if (s.selfDefined) {
+      documents = [await selfDefinedDocument(driver, s, documents), ...documents];
+      compileCatalogs([{ spec, documents }]);
+    }
   } catch (err) {
     await driver.close();
     throw err;
@@ -152,10 +145,60 @@ async function loadSource(s: SourceInput, options: EngineOptions): Promise<Loade
   return { spec, documents, driver };
 }
 
+/**
+ * Hugr's `self_defined`: the SDL generated from the database's own catalog comes first, and the
+ * source's catalogs are appended; a type a catalog defines replaces the generated one.
+ */
+async function selfDefinedDocument(
+  driver: SourceDriver,
+  s: SourceInput,
+  documents: CatalogDocument[],
+): Promise<CatalogDocument> {
+  const sdl = await introspectSdl(driver, s.type, { exclude: definedTypeNames(documents) });
+  return { name: `${s.name} (self-defined)`, sdl };
+}
+
+/**
+ * The SDL of a source's database as `self_defined: true` generates it (docs/data-sources.md),
+ * for a user to start a catalog from. Connects with the source's driver and closes it again.
+ */
+export async function describeSource(source: SourceInput, options: DescribeOptions = {}): Promise<string> {
+  if (!SUPPORTED_TYPES.has(source.type))
+    throw new EngineError('BAD_USER_INPUT', `data source type "${source.type}" is not supported`);
+  const driver = createDriver(source, { ...options, poolSize: 1 });
+  try {
+    await driver.check();
+    return await introspectSdl(driver, source.type, { schemas: options.schemas });
+  } finally {
+    await driver.close();
+  }
+}
+
+function createDriver(s: SourceInput, options: EngineOptions): SourceDriver {
+  const common = {
+    name: s.name,
+    poolSize: options.poolSize ?? 10,
+    statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+    onStatement: options.onStatement,
+  };
+  const path = substituteEnv(s.path, options.env ?? {});
+  const network = { dsn: path, readOnly: s.readOnly, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 };
+  const driver: SourceDriver =
+    s.type === 'duckdb'
+      ? new DuckDbSource({ ...common, path, resolveObjects: options.resolveObjects })
+      : s.type === 'mysql'
+        ? new MySqlSource({ ...common, ...network })
+        : new PostgresSource({ ...common, ...network });
+  return driver;
+}
+
 export interface CatalogValidation {
   valid: boolean;
   problems: CatalogProblem[];
-  /** Sources whose catalogs could not be read here (a `localFS` path that exists only on the nodes). */
+  /**
+   * Sources not compiled here: catalogs that could not be read (a `localFS` path that exists only
+   * on the nodes), and self-defined sources (their SDL comes from their database, at load).
+   */
   skipped: string[];
   /** The generated GraphQL SDL when valid. */
   sdl?: string;
@@ -173,6 +216,11 @@ export async function validateCatalogs(
   const problems: CatalogProblem[] = [];
   const inputs: Array<{ spec: SourceSpec; documents: CatalogDocument[] }> = [];
   for (const s of sources) {
+    // Its types exist only once its database is described, on the node that connects to it.
+    if (s.selfDefined) {
+      skipped.push(s.name);
+      continue;
+    }
     try {
       const documents = (await Promise.all(s.catalogs.map((c) => loadCatalog(c)))).flat();
       inputs.push({ spec: specOf(s), documents });

@@ -26,6 +26,21 @@ export interface SourceInput {
   path: string;
   readOnly: boolean;
   catalogs: CatalogInput[];
+  /**
+   * Hugr's `self_defined`: at load the SDL of the database's own tables and views is generated
+   * (`describeSource`) and compiled first, the catalogs after it (docs/data-sources.md).
+   */
+  selfDefined?: boolean;
+}
+
+/** How `describeSource` connects and what it describes. */
+export interface DescribeOptions {
+  /** `default`: the `public` / `main` schema only; `all`: every non-system schema (`@module` per schema). */
+  schemas?: 'default' | 'all';
+  env?: Record<string, string | undefined>;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  resolveObjects?: (url: string) => Promise<string[]>;
 }
 
 export interface SourceStatus {

@@ -4,7 +4,7 @@
  * drivers. Framework-free by design: nothing here imports Nest or another Muninn library.
  */
 export * from './engine.types.js';
-export { Engine, validateCatalogs } from './engine.js';
+export { Engine, describeSource, validateCatalogs } from './engine.js';
 export type { CatalogValidation } from './engine.js';
 export { CatalogError, EngineError, formatProblem } from './errors.js';
 export type { CatalogProblem } from './errors.js';

@@ -143,14 +143,22 @@ export class Executor {
     const operation = getOperationAST(document, req.operationName ?? undefined);
     if (!operation)
       return errorsOnly([
-        new GraphQLError(
-          req.operationName
-            ? `unknown operation "${req.operationName}"`
-            : 'the document has several operations: set operationName',
+        withCode(
+          new GraphQLError(
+            req.operationName
+              ? `unknown operation "${req.operationName}"`
+              : 'the document has several operations: set operationName',
+          ),
+          'OPERATION_RESOLUTION_FAILURE',
         ),
       ]);
     if (operation.operation === 'subscription')
-      return errorsOnly([new GraphQLError('subscriptions are not served', { nodes: operation })]);
+      return errorsOnly([
+        withCode(
+          new GraphQLError('subscriptions are not served', { nodes: operation }),
+          'GRAPHQL_VALIDATION_FAILED',
+        ),
+      ]);
     // graphql-js validation does not check that the schema has a mutation root.
     if (operation.operation === 'mutation' && !this.generated.schema.getMutationType())
       return errorsOnly([
@@ -164,7 +172,7 @@ export class Executor {
 
     const variables = req.variables ?? {};
     const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
-    if (coerced.errors) return errorsOnly(coerced.errors);
+    if (coerced.errors) return errorsOnly(coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT')));
 
     const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
     const access = policy ? new Access(policy) : Access.open;

@@ -4,6 +4,7 @@ import { EngineError } from '../errors.js';
 import type { Args, QueryBuilder } from './query-builder.js';
 import type { FieldGroups, SelectionScope } from './selection.js';
 import { subFields } from './selection.js';
+import { PERMISSION_FILTER } from './access.js';
 import { catalogLiteral } from './sql.js';
 
 /** What aggregates are computed over: rows under `alias`, joins added for forward relations. */
@@ -12,6 +13,16 @@ interface AggContext {
   joins: string[];
   /** `FILTER (WHERE …)` condition of the bucket's `aggregations(filter:)`. */
   filter?: string;
+}
+
+/**
+ * The rows an aggregation reads: a statement (read as a CTE or derived table), or, for dialects
+ * without correlated derived tables, the FROM and WHERE of a relation's rows read in place.
+ */
+export interface AggRows {
+  alias: string;
+  sql: string;
+  inline?: { from: string; where: string };
 }
 
 const SIMPLE_FUNCTIONS = new Set(['count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or']);
@@ -28,7 +39,22 @@ export class AggregateBuilder {
   ) {}
 
   /** An aggregation over `rowsSql` (rows of `obj`), as a scalar JSON expression. */
-  single(obj: DataObject, rowsSql: string, nodes: readonly FieldNode[]): string {
+  single(obj: DataObject, rows: AggRows, nodes: readonly FieldNode[]): string {
+    const d = this.qb.dialect;
+    const fieldsOf = () => subFields(this.scope, `_${obj.name}_aggregation`, nodes);
+    if (rows.inline) {
+      const ctx: AggContext = { joins: [] };
+      const json = this.aggObject(obj, rows.alias, undefined, fieldsOf(), ctx);
+      return `(SELECT ${json} FROM ${rows.inline.from}${ctx.joins.join('')} WHERE ${rows.inline.where}${d.groupAll})`;
+    }
+    if (!d.correlatedDerived) {
+      // A derived table (uncorrelated here), which nested aggregations may read again by its text.
+      const alias = this.qb.alias();
+      const ctx: AggContext = { joins: [] };
+      const json = this.aggObject(obj, alias, `(${rows.sql})`, fieldsOf(), ctx);
+      return `(SELECT ${json} FROM (${rows.sql}) AS ${alias}${ctx.joins.join('')}${d.groupAll})`;
+    }
+    const rowsSql = rows.sql;
     const cte = this.qb.cteName();
     const alias = this.qb.alias();
     const ctx: AggContext = { joins: [] };
@@ -40,12 +66,16 @@ export class AggregateBuilder {
       ctx,
     );
     // GROUP BY (): always one row, even when only sub-aggregations (subqueries) are selected.
-    return `(WITH ${cte} AS (${rowsSql}) SELECT ${json} FROM ${cte} AS ${alias}${ctx.joins.join('')} GROUP BY ())`;
+    return `(WITH ${cte} AS (${rowsSql}) SELECT ${json} FROM ${cte} AS ${alias}${ctx.joins.join('')}${d.groupAll})`;
   }
 
   /** A bucket aggregation over `rowsSql`: one `{key, aggregations}` per group, as a JSON array. */
-  buckets(obj: DataObject, rowsSql: string, nodes: readonly FieldNode[], args: Args): string {
-    const cte = this.qb.cteName();
+  buckets(obj: DataObject, aggRows: AggRows, nodes: readonly FieldNode[], args: Args): string {
+    const d = this.qb.dialect;
+    if (aggRows.inline) throw this.qb.refuse('bucket aggregations of relations', obj);
+    const rowsSql = aggRows.sql;
+    const flat = !d.correlatedDerived;
+    const cte = flat ? `(${rowsSql})` : this.qb.cteName();
     const alias = this.qb.alias();
     const ctx: AggContext = { joins: [] };
     const bucketType = `_${obj.name}_aggregation_bucket`;
@@ -70,10 +100,14 @@ export class AggregateBuilder {
     const limit = this.qb.paging('limit', args.limit);
     const offset = this.qb.paging('offset', args.offset);
     const groupBy = keys.length ? ` GROUP BY ${keys.map((k) => k.expr).join(', ')}` : '';
-    const rows = `SELECT ${this.qb.dialect.object(pairs)} AS j FROM ${cte} AS ${alias}${ctx.joins.join('')}${groupBy}${
-      order.length ? ` ORDER BY ${order.join(', ')}` : ''
-    }${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
-    const d = this.qb.dialect;
+    const orderBy = order.length ? ` ORDER BY ${order.join(', ')}` : '';
+    // Without a kept derived-table order, buckets carry their number in that order (`_o`).
+    const numbered = flat ? `, ROW_NUMBER() OVER (${orderBy.trim()}) AS _o` : '';
+    const rows = `SELECT ${d.object(pairs)} AS j${numbered} FROM ${cte} AS ${alias}${ctx.joins.join('')}${groupBy}${orderBy}${d.tail(
+      limit,
+      offset,
+    )}`;
+    if (flat) return `(SELECT ${d.arrayAgg('_b', 'j')} FROM ${d.orderedRows(rows, '_b')})`;
     return `(WITH ${cte} AS (${rowsSql}) SELECT ${d.arrayAgg('_b', 'j')} FROM ${d.orderedRows(rows, '_b')})`;
   }
 
@@ -88,10 +122,23 @@ export class AggregateBuilder {
     args: Args,
     bucket: boolean,
     related?: (alias: string) => { where: string; from: string },
-  ): { alias: string; sql: string } {
+  ): AggRows {
     const alias = this.qb.alias();
     const explicit = new Set(node.arguments?.map((a) => a.name.value) ?? []);
     const paging = !bucket && (explicit.has('limit') || explicit.has('offset'));
+    if (related && !this.qb.dialect.correlatedDerived) {
+      // Read in place: paging and distinct_on would need a correlated derived table.
+      if (paging) throw this.qb.refuse('limit/offset of relation aggregations', obj);
+      if (this.qb.distinctOn(obj, alias, args.distinct_on).length)
+        throw this.qb.refuse('distinct_on in relation aggregations', obj);
+      const join = related(alias);
+      const where = [
+        join.where,
+        ...this.qb.filterList(obj, alias, args.filter),
+        ...this.qb.trustedFilter(obj, alias, args[PERMISSION_FILTER]),
+      ];
+      return { alias, sql: '', inline: { from: join.from, where: where.join(' AND ') } };
+    }
     const rowArgs = {
       ...args,
       limit: paging && explicit.has('limit') ? args.limit : undefined,
@@ -162,17 +209,17 @@ export class AggregateBuilder {
           'BAD_USER_INPUT',
           `order_by: "${v.field}" is neither a selected key field (key.<field>) nor an aggregation (aggregations.<field>.<function>)`,
         );
-      return `${expr}${v.direction === 'DESC' ? ' DESC' : ''}`;
+      return this.qb.dialect.orderTerm(expr, v.direction === 'DESC');
     });
   }
 
   private orderAggregate(obj: DataObject, alias: string, path: string[]): string | undefined {
-    if (path.length === 1 && path[0] === '_rows_count') return 'count(*)';
+    if (path.length === 1 && path[0] === '_rows_count') return this.qb.dialect.agg('count', '*');
     if (path.length !== 2) return undefined;
     this.qb.checkField(obj.name, path[0]);
     const f = obj.fields.get(path[0]);
     if (f?.kind !== 'scalar' || !SIMPLE_FUNCTIONS.has(path[1])) return undefined;
-    return `${path[1]}(${this.qb.column(obj, alias, f.name)})`;
+    return this.qb.dialect.agg(path[1], this.qb.column(obj, alias, f.name));
   }
 
   /** The JSON of one aggregation object over the rows under `alias`. */
@@ -189,7 +236,7 @@ export class AggregateBuilder {
     const pairs: Array<[string, string]> = [];
     const where = (extra?: string) => {
       const conds = [ctx.filter, extra].filter(Boolean);
-      return conds.length ? ` FILTER (WHERE ${conds.join(' AND ')})` : '';
+      return conds.length ? conds.join(' AND ') : undefined;
     };
     for (const [key, group] of groups) {
       const name = group[0].name.value;
@@ -198,7 +245,7 @@ export class AggregateBuilder {
         continue;
       }
       if (name === '_rows_count') {
-        pairs.push([key, `count(*)${where()}`]);
+        pairs.push([key, this.qb.dialect.agg('count', '*', where())]);
         continue;
       }
       const sub = /^(.+)_aggregation$/.exec(name);
@@ -224,8 +271,9 @@ export class AggregateBuilder {
     scalar: ScalarName,
     expr: string,
     nodes: readonly FieldNode[],
-    where: (extra?: string) => string,
+    where: (extra?: string) => string | undefined,
   ): string {
+    const d = this.qb.dialect;
     const typeName = `${scalar}Aggregation`;
     const fmt = (e: string) => this.qb.format(scalar, e);
     const notNull = `${expr} IS NOT NULL`;
@@ -236,14 +284,14 @@ export class AggregateBuilder {
       const distinct = args.distinct === true ? 'DISTINCT ' : '';
       let sql: string;
       if (fn === '__typename') sql = catalogLiteral(typeName);
-      else if (fn === 'count' || fn === 'sum' || fn === 'avg' || fn === 'bool_and' || fn === 'bool_or')
-        sql = `${fn}(${expr})${where()}`;
-      else if (fn === 'min' || fn === 'max') sql = fmt(`${fn}(${expr})${where()}`);
-      else if (fn === 'list') sql = this.qb.dialect.listAgg(distinct, fmt(expr), where(notNull));
-      else if (fn === 'any') sql = `(array_agg(${fmt(expr)})${where(notNull)})[1]`;
-      else if (fn === 'last') sql = `(array_agg(${fmt(expr)})${where(notNull)})[count(${expr})${where()}]`;
+      else if (fn === 'count' || fn === 'sum' || fn === 'avg') sql = d.agg(fn, expr, where());
+      else if (fn === 'bool_and' || fn === 'bool_or') sql = d.boolean(d.agg(fn, expr, where()));
+      else if (fn === 'min' || fn === 'max') sql = fmt(d.agg(fn, expr, where()));
+      else if (fn === 'list') sql = d.listAgg(distinct, fmt(expr), where(notNull));
+      else if (fn === 'any') sql = d.anyAgg(fmt(expr), where(notNull)!);
+      else if (fn === 'last') sql = d.lastAgg(fmt(expr), where(notNull)!, d.agg('count', expr, where()));
       else if (fn === 'string_agg')
-        sql = `string_agg(${distinct}(${expr})::text, ${this.qb.params.add(String(args.sep ?? ''))})${where()}`;
+        sql = d.stringAgg(distinct, expr, String(args.sep ?? ''), where(), (v) => this.qb.params.add(v));
       else throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
       pairs.push([key, sql]);
     }
@@ -283,7 +331,7 @@ export class AggregateBuilder {
       [`EXISTS (SELECT 1 FROM ${rowsCte} AS ${parent} WHERE ${join.where})`],
       join.from,
     );
-    return this.single(target, rows, nodes);
+    return this.single(target, { alias: talias, sql: rows }, nodes);
   }
 
   /** The CTE a list relation inside an aggregation re-reads its parent rows from. */
@@ -319,7 +367,10 @@ export class AggregateBuilder {
     const perParent = (inner: (talias: string) => string): string => {
       const rows = this.rows(target, nodes[0], args, false, (t) => this.qb.joinCond(obj, parent, f, t));
       const name = `c${columns.length}`;
-      columns.push(`(SELECT ${inner(rows.alias)} FROM (${rows.sql}) AS ${rows.alias}) AS ${name}`);
+      const from = rows.inline
+        ? `${rows.inline.from} WHERE ${rows.inline.where}`
+        : `(${rows.sql}) AS ${rows.alias}`;
+      columns.push(`(SELECT ${inner(rows.alias)} FROM ${from}) AS ${name}`);
       return `_p.${name}`;
     };
     const noFilter = () => '';
@@ -336,7 +387,7 @@ export class AggregateBuilder {
           key,
           this.functions(
             'BigInt',
-            perParent(() => 'count(*)'),
+            perParent(() => this.qb.dialect.agg('count', '*')),
             group,
             noFilter,
           ),
@@ -362,7 +413,7 @@ export class AggregateBuilder {
               : fn.startsWith('bool_')
                 ? 'Boolean'
                 : field.scalar;
-        const value = perParent((t) => `${fn}(${this.qb.column(target, t, name)})`);
+        const value = perParent((t) => this.qb.dialect.agg(fn, this.qb.column(target, t, name)));
         fns.push([fnKey, this.functions(valueType, value, fnGroup, noFilter)]);
       }
       pairs.push([key, this.qb.dialect.object(fns)]);
@@ -381,9 +432,7 @@ export class AggregateBuilder {
   ): string {
     const talias = this.qb.alias();
     const join = this.qb.joinCond(obj, alias, f, talias);
-    ctx.joins.push(
-      ` ${inner ? '' : 'LEFT '}JOIN LATERAL (SELECT ${talias}.* FROM ${join.from} WHERE ${join.where} LIMIT 1) AS ${talias} ON true`,
-    );
+    ctx.joins.push(this.qb.dialect.forwardJoin(join.from, join.where, talias, inner));
     return talias;
   }
 

@@ -5,7 +5,7 @@ import { buildObject, catalogLiteral } from './sql.js';
 export type AddParam = (value: unknown) => string;
 
 /** A read feature of the query language that a dialect may not serve (named in the refusal). */
-export type DialectFeature = 'mutations';
+export type DialectFeature = string;
 
 /**
  * The SQL pieces that differ between database engines. The planner writes everything else once
@@ -18,6 +18,39 @@ export interface Dialect {
   readonly type: string;
   /** Features refused at plan time, with a message naming the feature and the source. */
   readonly unsupported: ReadonlySet<DialectFeature>;
+  /**
+   * Derived tables (`FROM (SELECT …)`) may refer to the enclosing row (PostgreSQL, DuckDB). MariaDB
+   * refuses outer references there, so the planner writes correlated lists and aggregations as one
+   * level (`SELECT JSON_ARRAYAGG(… ORDER BY … LIMIT …) FROM … WHERE …`) instead.
+   */
+  readonly correlatedDerived: boolean;
+  /** The statement's one value as text. */
+  text(expr: string): string;
+  /** `_field_part(extract:)` as a bigint; `unit` is a TimeExtract value. */
+  extract(unit: string, expr: string, add: AddParam): string;
+  /** `field(bucket:)`; `unit` is a TimeBucket value. */
+  truncate(unit: string, expr: string, add: AddParam): string;
+  toDate(expr: string): string;
+  /** A Boolean value as JSON true/false. */
+  boolean(expr: string): string;
+  /** A Timestamp filter value as the database compares it. */
+  timeValue(value: unknown): unknown;
+  /** One ORDER BY term (NULLs last for ASC, first for DESC, as PostgreSQL orders them). */
+  orderTerm(expr: string, desc: boolean): string;
+  /** ` LIMIT … OFFSET …` (either may be absent). */
+  tail(limit: string | undefined, offset: string | undefined): string;
+  /** `count`/`sum`/`avg`/`min`/`max`/`bool_and`/`bool_or` of `expr` (`*` for rows), over rows where `cond`. */
+  agg(fn: string, expr: string, cond?: string): string;
+  /** The first / last non-null value (`cond` holds the NOT NULL test), `count` counts the values. */
+  anyAgg(value: string, cond: string): string;
+  lastAgg(value: string, cond: string, count: string): string;
+  stringAgg(distinct: string, expr: string, sep: string, cond: string | undefined, add: AddParam): string;
+  /** What makes an aggregate without groups return one row (` GROUP BY ()`). */
+  readonly groupAll: string;
+  /** The JSON value under `key` of a JSON value. */
+  jsonGet(json: string, key: string): string;
+  /** A forward relation's row joined to aggregated rows (at most one per row). */
+  forwardJoin(from: string, where: string, alias: string, inner: boolean): string;
   /** A JSON object from (key, SQL value) pairs, keys in order. */
   object(pairs: Array<[string, string]>): string;
   /**
@@ -35,8 +68,8 @@ export interface Dialect {
   dateTime(expr: string): string;
   /** A JSON column as a JSON value (not a string). */
   json(expr: string): string;
-  /** `bucket_interval:` truncation (`p` is an interval text parameter). */
-  dateBin(p: string, expr: string): string;
+  /** `bucket_interval:` truncation (`value` is the interval text). */
+  dateBin(value: unknown, expr: string, add: AddParam): string;
   /** Integer division (truncating, as PostgreSQL divides bigints). */
   intDiv(a: string, p: string): string;
   /** A validated non-negative integer of `limit`/`offset`. */
@@ -53,9 +86,38 @@ export interface Dialect {
   isObject(json: string): string;
   /** JSON array of `object` built per element `_e.v` of the JSON array `base` (null if not an array). */
   eachElement(base: string, object: string): string;
-  /** Aggregation `list`: the values as a JSON array, `filter` is ` FILTER (WHERE …)` or ''. */
-  listAgg(distinct: string, value: string, filter: string): string;
+  /** Aggregation `list`: the values as a JSON array of the rows where `cond`. */
+  listAgg(distinct: string, value: string, cond: string | undefined): string;
 }
+
+const filterOf = (cond: string | undefined) => (cond ? ` FILTER (WHERE ${cond})` : '');
+
+/** TimeExtract values whose PostgreSQL `date_part` unit is spelled differently. */
+const EXTRACT_UNITS: Record<string, string> = { iso_dow: 'isodow', iso_year: 'isoyear' };
+
+/** The pieces PostgreSQL and DuckDB write alike. */
+const common = {
+  correlatedDerived: true,
+  text: (expr: string) => `${expr}::text`,
+  extract: (unit: string, expr: string, add: AddParam) =>
+    `date_part(${add(EXTRACT_UNITS[unit] ?? unit)}, ${expr})::bigint`,
+  truncate: (unit: string, expr: string, add: AddParam) => `date_trunc(${add(unit)}, ${expr})`,
+  toDate: (expr: string) => `(${expr})::date`,
+  boolean: (expr: string) => expr,
+  timeValue: (value: unknown) => value,
+  orderTerm: (expr: string, desc: boolean) => (desc ? `${expr} DESC` : expr),
+  tail: (limit: string | undefined, offset: string | undefined) =>
+    `${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`,
+  agg: (fn: string, expr: string, cond?: string) => `${fn}(${expr})${filterOf(cond)}`,
+  anyAgg: (value: string, cond: string) => `(array_agg(${value})${filterOf(cond)})[1]`,
+  lastAgg: (value: string, cond: string, count: string) => `(array_agg(${value})${filterOf(cond)})[${count}]`,
+  stringAgg: (distinct: string, expr: string, sep: string, cond: string | undefined, add: AddParam) =>
+    `string_agg(${distinct}(${expr})::text, ${add(sep)})${filterOf(cond)}`,
+  groupAll: ' GROUP BY ()',
+  jsonGet: (json: string, key: string) => `${json} -> ${catalogLiteral(key)}`,
+  forwardJoin: (from: string, where: string, alias: string, inner: boolean) =>
+    ` ${inner ? '' : 'LEFT '}JOIN LATERAL (SELECT ${alias}.* FROM ${from} WHERE ${where} LIMIT 1) AS ${alias} ON true`,
+};
 
 /** The refusal of a feature a source's dialect does not serve (at plan time: nothing is sent). */
 export function refusal(dialect: Dialect, feature: DialectFeature, source: string): EngineError {
@@ -69,6 +131,7 @@ export function refusal(dialect: Dialect, feature: DialectFeature, source: strin
 export const postgresDialect: Dialect = {
   type: 'postgres',
   unsupported: new Set(),
+  ...common,
   object: buildObject,
   orderedRows: (rows, alias) => `(${rows}) AS ${alias}`,
   arrayAgg: (alias, col) => `coalesce(json_agg(${alias}.${col}), '[]'::json)`,
@@ -82,7 +145,8 @@ export const postgresDialect: Dialect = {
   json: (expr) => expr,
   intDiv: (a, p) => `(${a} / ${p})`,
   paging: (value, add) => add(value),
-  dateBin: (p, expr) => `date_bin(${p}::interval, (${expr})::timestamp, timestamp '2000-01-03')`,
+  dateBin: (value, expr, add) =>
+    `date_bin(${add(value)}::interval, (${expr})::timestamp, timestamp '2000-01-03')`,
   inList: (expr, values, add) => `${expr} = ANY(${add(values)})`,
   like: (expr, p, ci) => `${expr} ${ci ? 'ILIKE' : 'LIKE'} ${p}`,
   regex: (expr, p) => `${expr} ~ ${p}`,
@@ -107,7 +171,7 @@ export const postgresDialect: Dialect = {
   isObject: (json) => `jsonb_typeof(${json}) = 'object'`,
   eachElement: (base, object) =>
     `(SELECT json_agg(${object}) FROM jsonb_array_elements(CASE WHEN jsonb_typeof((${base})::jsonb) = 'array' THEN (${base})::jsonb END) AS _e(v))`,
-  listAgg: (distinct, value, filter) => `coalesce(json_agg(${distinct}${value})${filter}, '[]'::json)`,
+  listAgg: (distinct, value, cond) => `coalesce(json_agg(${distinct}${value})${filterOf(cond)}, '[]'::json)`,
 };
 
 /** strftime pattern of the wire formats; the fraction is trimmed of zeros (as PostgreSQL prints it). */
@@ -123,6 +187,7 @@ const trimFraction = (text: string) => `rtrim(rtrim(${text}, '0'), '.')`;
 export const duckdbDialect: Dialect = {
   type: 'duckdb',
   unsupported: new Set<DialectFeature>(['mutations']),
+  ...common,
   object: (pairs) => `json_object(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`,
   orderedRows: (rows, alias) => `(SELECT _r.*, row_number() OVER () AS _o FROM (${rows}) AS _r) AS ${alias}`,
   arrayAgg: (alias, col) => `coalesce(to_json(list(${alias}.${col} ORDER BY ${alias}._o)), '[]'::json)`,
@@ -139,7 +204,8 @@ export const duckdbDialect: Dialect = {
   // is a checked integer, so it is written as a number literal.
   paging: (value) => String(value),
   intDiv: (a, p) => `(${a} // CAST(${p} AS BIGINT))`,
-  dateBin: (p, expr) => `time_bucket(${p}::interval, (${expr})::timestamp, timestamp '2000-01-03')`,
+  dateBin: (value, expr, add) =>
+    `time_bucket(${add(value)}::interval, (${expr})::timestamp, timestamp '2000-01-03')`,
   inList: (expr, values, add) =>
     values.length ? `${expr} IN (${values.map((v) => add(v)).join(', ')})` : 'false',
   // PostgreSQL's LIKE escapes with a backslash by default; DuckDB's only when told.
@@ -175,5 +241,187 @@ export const duckdbDialect: Dialect = {
   isObject: (json) => `json_type(${json}) = 'OBJECT'`,
   eachElement: (base, object) =>
     `(SELECT to_json(list(${object})) FROM unnest(CASE WHEN json_type((${base})::json) = 'ARRAY' THEN ((${base})::json)::json[] END) AS _e(v))`,
-  listAgg: (distinct, value, filter) => `coalesce(to_json(list(${distinct}${value})${filter}), '[]'::json)`,
+  listAgg: (distinct, value, cond) =>
+    `coalesce(to_json(list(${distinct}${value})${filterOf(cond)}), '[]'::json)`,
+};
+
+/** JSON text as a JSON value (MariaDB keeps JSON-ness only through JSON functions). */
+const asJson = (expr: string) => `JSON_EXTRACT(${expr}, '$')`;
+const when = (value: string, cond: string | undefined) =>
+  cond ? `CASE WHEN ${cond} THEN ${value} END` : value;
+/** MariaDB's `%f` always has six digits: trailing zeros and a bare dot are trimmed (as PostgreSQL prints). */
+const mysqlIso = (expr: string) =>
+  `TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM DATE_FORMAT(${expr}, '%Y-%m-%dT%H:%i:%s.%f')))`;
+
+const MYSQL_EXTRACT: Record<string, (e: string) => string> = {
+  epoch: (e) => `TIMESTAMPDIFF(SECOND, TIMESTAMP'1970-01-01 00:00:00', ${e})`,
+  minute: (e) => `MINUTE(${e})`,
+  hour: (e) => `HOUR(${e})`,
+  day: (e) => `DAYOFMONTH(${e})`,
+  doy: (e) => `DAYOFYEAR(${e})`,
+  dow: (e) => `(DAYOFWEEK(${e}) - 1)`,
+  iso_dow: (e) => `(WEEKDAY(${e}) + 1)`,
+  week: (e) => `WEEK(${e}, 3)`,
+  month: (e) => `MONTH(${e})`,
+  year: (e) => `YEAR(${e})`,
+  iso_year: (e) => `(YEARWEEK(${e}, 3) DIV 100)`,
+  quarter: (e) => `QUARTER(${e})`,
+};
+
+const MYSQL_TRUNC: Record<string, (e: string) => string> = {
+  minute: (e) => `DATE_FORMAT(${e}, '%Y-%m-%d %H:%i:00')`,
+  hour: (e) => `DATE_FORMAT(${e}, '%Y-%m-%d %H:00:00')`,
+  day: (e) => `DATE(${e})`,
+  week: (e) => `(DATE(${e}) - INTERVAL WEEKDAY(${e}) DAY)`,
+  month: (e) => `DATE_FORMAT(${e}, '%Y-%m-01')`,
+  quarter: (e) => `(MAKEDATE(YEAR(${e}), 1) + INTERVAL (QUARTER(${e}) - 1) QUARTER)`,
+  year: (e) => `DATE_FORMAT(${e}, '%Y-01-01')`,
+};
+
+const INTERVAL_UNITS: Record<string, number> = {
+  microsecond: 1e-6,
+  millisecond: 1e-3,
+  second: 1,
+  minute: 60,
+  hour: 3600,
+  day: 86400,
+  week: 604800,
+};
+
+/** An interval text (`15 minutes`, `1 hour 30 minutes`, `2 days`) in microseconds; months have no fixed length. */
+export function intervalMicros(text: string): number {
+  const parts = [
+    ...String(text)
+      .toLowerCase()
+      .matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+?)s?(?=\s|$)/g),
+  ];
+  const rest = String(text)
+    .toLowerCase()
+    .replace(/(\d+(?:\.\d+)?)\s*([a-z]+?)s?(?=\s|$)/g, '')
+    .trim();
+  let total = 0;
+  for (const [, n, unit] of parts) {
+    const seconds = INTERVAL_UNITS[unit];
+    if (seconds === undefined) return NaN;
+    total += Number(n) * seconds * 1e6;
+  }
+  return parts.length && !rest ? Math.round(total) : NaN;
+}
+
+/** `2024-03-01T10:00:00+02:00` → `2024-03-01 08:00:00.000000` (MariaDB DATETIME in UTC); other values unchanged. */
+function utcDateTime(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) return value;
+  const zoned = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value);
+  const ms = Date.parse(zoned ? value : `${value.replace(' ', 'T')}Z`);
+  if (Number.isNaN(ms)) return value;
+  const micro = /\.(\d{1,6})/.exec(value)?.[1]?.padEnd(6, '0') ?? '000000';
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}.${micro}`;
+}
+
+/**
+ * MariaDB / MySQL (the session runs with ANSI_QUOTES, PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES and
+ * time zone UTC, so identifiers keep PostgreSQL's double quotes): JSON_OBJECT / JSON_ARRAYAGG
+ * (ORDER BY … LIMIT inside the aggregate), `CASE WHEN` instead of FILTER, plain LEFT JOIN instead
+ * of LATERAL, TINYINT booleans printed as JSON true/false, DATE_FORMAT time functions, REGEXP,
+ * JSON_TABLE for structured lists. Bind parameters stay `$n`; the driver turns them into `?`.
+ */
+export const mysqlDialect: Dialect = {
+  type: 'mysql',
+  unsupported: new Set<DialectFeature>(['mutations', 'functions']),
+  correlatedDerived: false,
+  text: (expr) => expr,
+  object: (pairs) => `JSON_OBJECT(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`,
+  // Ordered rows carry their number `_o` (the planner adds it: MariaDB may drop a derived table's ORDER BY).
+  orderedRows: (rows, alias) => `(${rows}) AS ${alias}`,
+  arrayAgg: (alias, col) => asJson(`coalesce(JSON_ARRAYAGG(${alias}.${col} ORDER BY ${alias}._o), '[]')`),
+  valuesAgg: (alias, col) => asJson(`coalesce(JSON_ARRAYAGG(${alias}.${col}), '[]')`),
+  recordsJson: () => {
+    throw new EngineError('BAD_USER_INPUT', 'functions returning records are not supported on mysql sources');
+  },
+  timestamp: (expr) => `CONCAT(${mysqlIso(expr)}, 'Z')`,
+  dateTime: (expr) => mysqlIso(expr),
+  json: (expr) => asJson(expr),
+  paging: (value) => String(value),
+  intDiv: (a, p) => `(${a} DIV ${p})`,
+  extract(unit, expr) {
+    const fn = MYSQL_EXTRACT[unit];
+    if (!fn) throw new EngineError('BAD_USER_INPUT', `extract: unknown part "${unit}"`);
+    return fn(expr);
+  },
+  truncate(unit, expr) {
+    const fn = MYSQL_TRUNC[unit];
+    if (!fn) throw new EngineError('BAD_USER_INPUT', `bucket: unknown unit "${unit}"`);
+    return `CAST(${fn(expr)} AS DATETIME(6))`;
+  },
+  toDate: (expr) => `DATE(${expr})`,
+  dateBin(value, expr, add) {
+    const micros = intervalMicros(String(value));
+    if (!(micros > 0))
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `bucket_interval "${String(value)}" is not supported on mysql sources (seconds to weeks only)`,
+      );
+    const origin = `TIMESTAMP'2000-01-03 00:00:00'`;
+    const n = add(micros);
+    return `TIMESTAMPADD(MICROSECOND, FLOOR(TIMESTAMPDIFF(MICROSECOND, ${origin}, ${expr}) / ${n}) * ${n}, ${origin})`;
+  },
+  boolean: (expr) => `JSON_EXTRACT(CASE WHEN ${expr} THEN 'true' WHEN NOT ${expr} THEN 'false' END, '$')`,
+  timeValue: utcDateTime,
+  orderTerm: (expr, desc) => (desc ? `${expr} IS NOT NULL, ${expr} DESC` : `${expr} IS NULL, ${expr}`),
+  // MySQL has no OFFSET without LIMIT.
+  tail: (limit, offset) =>
+    limit !== undefined || offset
+      ? ` LIMIT ${limit ?? '18446744073709551615'}${offset ? ` OFFSET ${offset}` : ''}`
+      : '',
+  agg(fn, expr, cond) {
+    const name = fn === 'bool_and' ? 'min' : fn === 'bool_or' ? 'max' : fn;
+    return `${name}(${when(expr === '*' ? '1' : expr, cond)})`;
+  },
+  // The non-null values as JSON arrays `[v]` joined into one array: its first / last element.
+  anyAgg: (value, cond) =>
+    `JSON_EXTRACT(CONCAT('[', GROUP_CONCAT(${when(`JSON_ARRAY(${value})`, cond)}), ']'), '$[0][0]')`,
+  lastAgg: (value, cond) =>
+    `JSON_EXTRACT(CONCAT('[', GROUP_CONCAT(${when(`JSON_ARRAY(${value})`, cond)}), ']'), '$[last][0]')`,
+  // GROUP_CONCAT's separator is a literal: quotes doubled (NO_BACKSLASH_ESCAPES is set per session).
+  stringAgg: (distinct, expr, sep, cond) =>
+    `GROUP_CONCAT(${distinct}${when(`CAST(${expr} AS CHAR)`, cond)} SEPARATOR ${catalogLiteral(sep)})`,
+  // HAVING makes the select an aggregate: one row, even when it selects subqueries only.
+  groupAll: ' HAVING count(*) >= 0',
+  jsonGet: (json, key) => `JSON_EXTRACT(${json}, ${catalogLiteral(`$.${JSON.stringify(key)}`)})`,
+  forwardJoin: (from, where, _alias, inner) => ` ${inner ? '' : 'LEFT '}JOIN ${from} ON ${where}`,
+  inList: (expr, values, add) =>
+    values.length ? `${expr} IN (${values.map((v) => add(v)).join(', ')})` : 'FALSE',
+  like: (expr, p, ci) => (ci ? `LOWER(${expr}) LIKE LOWER(${p})` : `${expr} LIKE ${p}`),
+  regex: (expr, p) => `${expr} REGEXP ${p}`,
+  jsonOp(expr, op, value, add) {
+    const has = (key: string) => {
+      const p = add(key);
+      return `coalesce(CASE JSON_TYPE(${expr}) WHEN 'OBJECT' THEN JSON_CONTAINS_PATH(${expr}, 'one', CONCAT('$.', JSON_QUOTE(${p}))) WHEN 'ARRAY' THEN JSON_CONTAINS(${expr}, JSON_QUOTE(${p})) ELSE FALSE END, FALSE)`;
+    };
+    switch (op) {
+      case 'eq':
+        // JSON_EQUALS ignores key order (as jsonb equality); it is not false for a NULL column.
+        return `(${expr} IS NOT NULL AND JSON_EQUALS(${expr}, ${add(JSON.stringify(value))}))`;
+      case 'contains':
+        return `JSON_CONTAINS(${expr}, ${add(JSON.stringify(value))})`;
+      case 'has':
+        return has(String(value));
+      case 'has_all': {
+        const keys = (value as unknown[]).map(String);
+        return keys.length ? `(${keys.map(has).join(' AND ')})` : 'TRUE';
+      }
+    }
+  },
+  listOp: () => {
+    throw new EngineError('BAD_USER_INPUT', 'list fields are not supported on mysql sources');
+  },
+  jsonValue: (expr) => expr,
+  isObject: (json) => `JSON_TYPE(${json}) = 'OBJECT'`,
+  eachElement: (base, object) =>
+    `(SELECT ${asJson(`JSON_ARRAYAGG(${object} ORDER BY _e.o)`)} FROM JSON_TABLE(CASE WHEN JSON_TYPE(${base}) = 'ARRAY' THEN ${base} END, '$[*]' COLUMNS (o FOR ORDINALITY, v JSON PATH '$')) AS _e)`,
+  // JSON_ARRAYAGG keeps NULLs; GROUP_CONCAT of the values' JSON texts skips the filtered rows.
+  listAgg: (distinct, value, cond) =>
+    asJson(
+      `CONCAT('[', coalesce(GROUP_CONCAT(${distinct}${when(`JSON_EXTRACT(JSON_ARRAY(${value}), '$[0]')`, cond)}), ''), ']')`,
+    ),
 };

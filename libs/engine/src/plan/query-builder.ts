@@ -13,14 +13,11 @@ import { TIME_SCALARS } from '../schema/build-schema.js';
 import { EngineError } from '../errors.js';
 import { type FieldGroups, type SelectionScope, argumentsOf, subFields } from './selection.js';
 import { Params, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
-import { type Dialect, postgresDialect } from './dialect.js';
+import { type Dialect, postgresDialect, refusal } from './dialect.js';
 import { AggregateBuilder } from './aggregate-builder.js';
 import { Access, PERMISSION_FILTER } from './access.js';
 
 export type Args = Record<string, unknown>;
-
-/** TimeExtract values whose PostgreSQL `date_part` unit is spelled differently. */
-const EXTRACT_UNITS: Record<string, string> = { iso_dow: 'isodow', iso_year: 'isoyear' };
 
 interface OrderTerm {
   expr: string;
@@ -79,8 +76,11 @@ export class QueryBuilder {
   rootList(obj: DataObject, node: FieldNode, nodes: readonly FieldNode[], parentType: string): string {
     const args = this.rootArgs(parentType, node);
     const alias = this.alias();
-    const rows = this.listRows(obj, alias, args, this.fields(obj, nodes), []);
-    return `SELECT ${this.dialect.arrayAgg('_q', 'j')}::text FROM ${this.dialect.orderedRows(rows, '_q')}`;
+    const groups = this.fields(obj, nodes);
+    if (!this.dialect.correlatedDerived)
+      return `SELECT ${this.flatList(obj, alias, args, groups, [], undefined, true)}`;
+    const rows = this.listRows(obj, alias, args, groups, []);
+    return `SELECT ${this.dialect.text(this.dialect.arrayAgg('_q', 'j'))} FROM ${this.dialect.orderedRows(rows, '_q')}`;
   }
 
   /** `_by_pk` / `_by_<unique>`: one object or no row (null). */
@@ -96,7 +96,7 @@ export class QueryBuilder {
     const conds = keys.map((k) => `${this.column(obj, alias, k)} = ${this.params.add(args[k])}`);
     conds.push(...this.trustedFilter(obj, alias, args[PERMISSION_FILTER]));
     const json = this.rowJson(obj, alias, this.fields(obj, nodes));
-    return `SELECT (${json})::text FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
+    return `SELECT ${this.dialect.text(`(${json})`)} FROM ${this.from(obj, alias, args.args as Args | undefined)} WHERE ${conds.join(' AND ')} LIMIT 1`;
   }
 
   /**
@@ -104,6 +104,7 @@ export class QueryBuilder {
    * catalog's SQL with `[$arg]` placeholders. Scalars come back as JSON values, table types as rows.
    */
   rootFunction(fn: FunctionDef, nodes: readonly FieldNode[], parentType: string): string {
+    if (this.dialect.unsupported.has('functions')) throw refusal(this.dialect, 'functions', fn.source);
     const args = this.argsOf(parentType, nodes[0]);
     const from = fn.sql
       ? `(${fn.sql.replace(/\[\$([A-Za-z_][A-Za-z0-9_]*)\]/g, (_m, name: string) => this.params.add(args[name] ?? null))})`
@@ -132,7 +133,7 @@ export class QueryBuilder {
       ([k, v]) => `${this.column(obj, alias, k)} = ${this.params.add(v)}`,
     );
     const json = this.rowJson(obj, alias, this.fields(obj, nodes));
-    return `SELECT (${json})::text AS json FROM ${this.from(obj, alias)} WHERE ${conds.join(' AND ')} LIMIT 1`;
+    return `SELECT ${this.dialect.text(`(${json})`)} AS json FROM ${this.from(obj, alias)} WHERE ${conds.join(' AND ')} LIMIT 1`;
   }
 
   alias(): string {
@@ -150,11 +151,11 @@ export class QueryBuilder {
   /** Root `<obj>_aggregation` / `<obj>_bucket_aggregation`: one JSON text value. */
   rootAggregate(obj: DataObject, nodes: readonly FieldNode[], parentType: string, bucket: boolean): string {
     const args = this.rootArgs(parentType, nodes[0]);
-    const rows = this.aggregates.rows(obj, nodes[0], args, bucket).sql;
+    const rows = this.aggregates.rows(obj, nodes[0], args, bucket);
     const json = bucket
       ? this.aggregates.buckets(obj, rows, nodes, args)
       : this.aggregates.single(obj, rows, nodes);
-    return `SELECT ${json}::text`;
+    return `SELECT ${this.dialect.text(json)}`;
   }
 
   cteName(): string {
@@ -242,15 +243,15 @@ export class QueryBuilder {
     const expr = this.column(obj, alias, base.name);
     const args = node.arguments?.length ? this.argsOf(this.typeOfNode(obj, node), node) : {};
     if (part) {
-      const unit = EXTRACT_UNITS[String(args.extract)] ?? String(args.extract);
-      let e = `date_part(${this.params.add(unit)}, ${expr})::bigint`;
+      let e = this.dialect.extract(String(args.extract), expr, (v) => this.params.add(v));
       if (args.extract_divide != null) e = this.dialect.intDiv(e, this.params.add(args.extract_divide));
       return { expr: e, scalar: 'BigInt', part: true };
     }
     let e = expr;
-    if (args.bucket_interval != null) e = this.dialect.dateBin(this.params.add(args.bucket_interval), expr);
-    else if (args.bucket != null) e = `date_trunc(${this.params.add(args.bucket)}, ${expr})`;
-    if (e !== expr && base.scalar === 'Date') e = `(${e})::date`;
+    const add = (v: unknown) => this.params.add(v);
+    if (args.bucket_interval != null) e = this.dialect.dateBin(args.bucket_interval, expr, add);
+    else if (args.bucket != null) e = this.dialect.truncate(String(args.bucket), expr, add);
+    if (e !== expr && base.scalar === 'Date') e = this.dialect.toDate(e);
     return { expr: e, scalar: base.scalar, part: false };
   }
 
@@ -269,6 +270,8 @@ export class QueryBuilder {
         return this.dialect.dateTime(expr);
       case 'JSON':
         return this.dialect.json(expr);
+      case 'Boolean':
+        return this.dialect.boolean(expr);
       default:
         return expr;
     }
@@ -327,7 +330,7 @@ export class QueryBuilder {
       }
       const sf = struct.fields.get(name)!;
       const inner = this.catalog.structs.get(sf.typeName);
-      const value = `${element} -> ${catalogLiteral(name)}`;
+      const value = this.dialect.jsonGet(element, name);
       pairs.push([key, inner ? this.structJson(inner, value, sf.list, group) : value]);
     }
     const obj = this.dialect.object(pairs);
@@ -374,6 +377,8 @@ export class QueryBuilder {
     const groups = this.fields(target, nodes);
     if (f.direction === 'forward')
       return `(SELECT ${this.rowJson(target, talias, groups)} FROM ${join.from} WHERE ${join.where} LIMIT 1)`;
+    if (!this.dialect.correlatedDerived)
+      return `(SELECT ${this.flatList(target, talias, args, groups, [join.where], join.from, false)})`;
     const rows = this.listRows(target, talias, args, groups, [join.where], join.from);
     return `(SELECT ${this.dialect.arrayAgg('_q', 'j')} FROM ${this.dialect.orderedRows(rows, '_q')})`;
   }
@@ -388,9 +393,7 @@ export class QueryBuilder {
   ): string {
     const target = this.catalog.objects.get(f.target)!;
     const args = this.argsOf(obj.name, nodes[0]);
-    const rows = this.aggregates.rows(target, nodes[0], args, bucket, (t) =>
-      this.joinCond(obj, alias, f, t),
-    ).sql;
+    const rows = this.aggregates.rows(target, nodes[0], args, bucket, (t) => this.joinCond(obj, alias, f, t));
     return bucket
       ? this.aggregates.buckets(target, rows, nodes, args)
       : this.aggregates.single(target, rows, nodes);
@@ -455,16 +458,74 @@ export class QueryBuilder {
     const distinct = this.distinctOn(obj, alias, args.distinct_on);
     const fromSql = from ?? this.from(obj, alias, args.args as Args | undefined);
     const whereSql = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    const tail = `${limit !== undefined ? ` LIMIT ${limit}` : ''}${offset ? ` OFFSET ${offset}` : ''}`;
+    const tail = this.dialect.tail(limit, offset);
     const orderSqlText = (terms: OrderTerm[]) =>
-      terms.length ? ` ORDER BY ${terms.map(orderSql).join(', ')}` : '';
+      terms.length ? ` ORDER BY ${terms.map((t) => this.orderSql(t)).join(', ')}` : '';
     if (!distinct.length) return `SELECT ${select} FROM ${fromSql}${whereSql}${orderSqlText(order)}${tail}`;
+    if (!this.dialect.correlatedDerived) {
+      // No DISTINCT ON: the first row per key by the order, numbered by a window.
+      const inner = `SELECT ${alias}.*, ROW_NUMBER() OVER (PARTITION BY ${distinct.join(', ')}${orderSqlText(order)}) AS _dn FROM ${fromSql}${whereSql}`;
+      return `SELECT ${select} FROM (${inner}) AS ${alias} WHERE ${alias}._dn = 1${orderSqlText(this.orderTerms(obj, alias, args.order_by))}${tail}`;
+    }
     // DISTINCT ON keeps the first row per key by the order; the result is then ordered as asked.
     const inner = `SELECT DISTINCT ON (${distinct.join(', ')}) ${alias}.* FROM ${fromSql}${whereSql} ORDER BY ${[
       ...distinct,
-      ...order.map(orderSql),
+      ...order.map((t) => this.orderSql(t)),
     ].join(', ')}`;
     return `SELECT ${select} FROM (${inner}) AS ${alias}${orderSqlText(this.orderTerms(obj, alias, args.order_by))}${tail}`;
+  }
+
+  orderSql(t: OrderTerm): string {
+    return this.dialect.orderTerm(t.expr, t.desc);
+  }
+
+  /** A feature this source's dialect does not serve, refused before anything is sent. */
+  refuse(feature: string, obj: DataObject): EngineError {
+    return refusal(this.dialect, feature, obj.source);
+  }
+
+  /**
+   * A list as one JSON array for dialects without correlated derived tables (MariaDB): the JSON
+   * is aggregated in order with the paging inside the aggregate (`JSON_ARRAYAGG(… ORDER BY …
+   * LIMIT …)`). A root list pages its rows in a derived table first (it is not correlated), so
+   * JSON is built for the kept rows only.
+   */
+  flatList(
+    obj: DataObject,
+    alias: string,
+    args: Args,
+    groups: FieldGroups,
+    extraWhere: string[],
+    from: string | undefined,
+    root: boolean,
+  ): string {
+    const specs = args.nested_order_by ? this.orderSpecs(obj, args.nested_order_by) : [];
+    const nestedLimit = this.paging('nested_limit', args.nested_limit);
+    const nestedOffset = this.paging('nested_offset', args.nested_offset);
+    const nested = specs.length > 0 || nestedLimit !== undefined || !!nestedOffset;
+    const where = [...extraWhere, ...this.innerConds(obj, alias, groups)];
+    const json = (order: OrderTerm[], tail: string, src: string) =>
+      `JSON_EXTRACT(coalesce(JSON_ARRAYAGG(${this.rowJson(obj, alias, groups)}${
+        order.length ? ` ORDER BY ${order.map((t) => this.orderSql(t)).join(', ')}` : ''
+      }${tail}), '[]'), '$') FROM ${src}`;
+    const nestedOrder = () =>
+      specs.map((t) => ({ expr: this.orderPathExpr(obj, alias, t.path), desc: t.desc }));
+    if (root) {
+      const rows = this.selectRows(obj, alias, args, `${alias}.*`, where, from);
+      const order = nested ? nestedOrder() : this.orderTerms(obj, alias, args.order_by);
+      return json(order, nested ? this.dialect.tail(nestedLimit, nestedOffset) : '', `(${rows}) AS ${alias}`);
+    }
+    if (nested) throw this.refuse('nested_order_by/nested_limit/nested_offset in relation lists', obj);
+    if (this.distinctOn(obj, alias, args.distinct_on).length)
+      throw this.refuse('distinct_on in relation lists', obj);
+    const conds = [
+      ...where,
+      ...this.filterList(obj, alias, args.filter),
+      ...this.trustedFilter(obj, alias, args[PERMISSION_FILTER]),
+    ];
+    const tail = this.dialect.tail(this.paging('limit', args.limit), this.paging('offset', args.offset));
+    const src = `${from ?? this.from(obj, alias, args.args as Args | undefined)}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`;
+    return json(this.orderTerms(obj, alias, args.order_by), tail, src);
   }
 
   nestedOf(obj: DataObject, args: Args) {
@@ -477,10 +538,11 @@ export class QueryBuilder {
         active ? terms.map((t, i) => `, ${this.orderPathExpr(obj, alias, t.path)} AS _n${i}`).join('') : '',
       wrap: (core: string) => {
         if (!active) return core;
-        const order = terms.map((t, i) => `_n${i}${t.desc ? ' DESC' : ''}`);
-        return `SELECT _p.j FROM (${core}) AS _p${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${
-          limit !== undefined ? ` LIMIT ${limit}` : ''
-        }${offset ? ` OFFSET ${offset}` : ''}`;
+        const order = terms.map((t, i) => this.dialect.orderTerm(`_n${i}`, t.desc));
+        return `SELECT _p.j FROM (${core}) AS _p${order.length ? ` ORDER BY ${order.join(', ')}` : ''}${this.dialect.tail(
+          limit,
+          offset,
+        )}`;
       },
     };
   }
@@ -597,12 +659,18 @@ export class QueryBuilder {
         continue;
       }
       if (value === null) continue;
+      const v =
+        f.scalar !== 'Timestamp'
+          ? value
+          : Array.isArray(value)
+            ? value.map((x) => this.dialect.timeValue(x))
+            : this.dialect.timeValue(value);
       conds.push(
         f.list
-          ? this.listOp(expr, op, value)
+          ? this.listOp(expr, op, v)
           : f.scalar === 'JSON'
-            ? this.jsonOp(expr, op, value)
-            : this.valueOp(expr, op, value),
+            ? this.jsonOp(expr, op, v)
+            : this.valueOp(expr, op, v),
       );
     }
     return conds;
@@ -669,8 +737,4 @@ export class QueryBuilder {
     }
     return conds;
   }
-}
-
-function orderSql(t: OrderTerm): string {
-  return t.desc ? `${t.expr} DESC` : t.expr;
 }
