@@ -14,19 +14,25 @@ const FALLBACK_URL = 'mysql://muninn:muninn@127.0.0.1:3306';
 
 const DDL = `
 CREATE TABLE customers (
-  id INT PRIMARY KEY, full_name VARCHAR(200) NOT NULL, email VARCHAR(200) UNIQUE, attrs JSON,
-  address JSON, born DATE, score DOUBLE, big BIGINT, active BOOLEAN, created_at DATETIME(6), note TEXT
+  id INT PRIMARY KEY, full_name VARCHAR(200) NOT NULL, email VARCHAR(200), attrs JSON,
+  address JSON, born DATE, score DOUBLE, big BIGINT, active BOOLEAN, created_at DATETIME(6), note TEXT,
+  CONSTRAINT customers_email_key UNIQUE (email)
 );
 CREATE TABLE orders (
-  id INT PRIMARY KEY, customer_id INT REFERENCES customers (id), status VARCHAR(50) NOT NULL,
-  total DECIMAL(12, 2) NOT NULL, qty INT, created_at DATETIME(6), shipped_on DATE, meta JSON
+  id INT PRIMARY KEY, customer_id INT, status VARCHAR(50) NOT NULL,
+  total DECIMAL(12, 2) NOT NULL, qty INT, created_at DATETIME(6), shipped_on DATE, meta JSON,
+  CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES customers (id)
 );
 CREATE TABLE tags (name VARCHAR(50) PRIMARY KEY, label VARCHAR(200) NOT NULL);
 CREATE TABLE order_tags (
-  order_id INT NOT NULL REFERENCES orders (id), tag_name VARCHAR(50) NOT NULL REFERENCES tags (name),
-  PRIMARY KEY (order_id, tag_name)
+  order_id INT NOT NULL, tag_name VARCHAR(50) NOT NULL, PRIMARY KEY (order_id, tag_name),
+  CONSTRAINT order_tags_order_id_fkey FOREIGN KEY (order_id) REFERENCES orders (id),
+  CONSTRAINT order_tags_tag_name_fkey FOREIGN KEY (tag_name) REFERENCES tags (name)
 );
-CREATE TABLE products (id INT PRIMARY KEY, sku VARCHAR(50) NOT NULL UNIQUE, name VARCHAR(200) NOT NULL, price DECIMAL(12, 2));
+CREATE TABLE products (
+  id INT PRIMARY KEY, sku VARCHAR(50) NOT NULL, name VARCHAR(200) NOT NULL, price DECIMAL(12, 2),
+  CONSTRAINT products_sku_key UNIQUE (sku)
+);
 `;
 
 const TABLES = ['customers', 'orders', 'tags', 'order_tags', 'products'];

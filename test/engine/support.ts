@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 import { Engine, type EngineOptions, type SourceInput } from '@app/engine';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 import { createTestDatabase } from '../support/postgres.js';
@@ -53,6 +54,18 @@ export interface Conformance {
     text: string,
     params?: unknown[],
   ): Promise<T[]>;
+  /**
+   * Hand-written SQL on the database the engine serves: PostgreSQL, or MariaDB for `mysql` (there
+   * `;`-separated statements run in turn and integer results of display width 1, booleans, come back
+   * as true/false). DuckDB reads Parquet copies: there it is `sql`.
+   */
+  db<T extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    params?: unknown[],
+  ): Promise<T[]>;
+  /** A source of the current kind on the engine's database (the conformance catalog unless overridden). */
+  source(over?: Partial<SourceInput>): SourceInput;
+  kind: ConfKind;
   /** Another engine on the same database (e.g. other prefix/asModule); closed by close(). */
   engineWith(source: Partial<SourceInput>, options?: EngineOptions): Promise<Engine>;
   url: string;
@@ -203,7 +216,9 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
   const kind = confKind;
   const dir = kind === 'duckdb' ? mkdtempSync(join(tmpdir(), 'muninn-conf-')) : undefined;
   let my: { url: string; drop: () => Promise<void> } | undefined;
+  let myConn: Promise<mysql.Connection> | undefined;
   const drop = async () => {
+    await (await myConn?.catch(() => undefined))?.end();
     await db.drop();
     await my?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -261,6 +276,14 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
       },
       sql: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) =>
         (await client.query(text, params)).rows as T[],
+      db: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => {
+        if (!my) return (await client.query(text, params)).rows as T[];
+        const conn = await (myConn ??= openMySqlCheck(my.url));
+        const [rows] = await conn.query(text, params);
+        return (Array.isArray(rows) ? rows : []) as T[];
+      },
+      source: kindOf,
+      kind,
       engineWith: async (source, opts = {}) => {
         const other = await createEngine(kindOf(source), opts);
         others.push(other);
@@ -281,6 +304,24 @@ export async function openConformance(options: EngineOptions = {}): Promise<Conf
     await drop();
     throw err;
   }
+}
+
+/** A connection for cross-checks on MariaDB: UTC, ANSI quotes, booleans as true/false. */
+async function openMySqlCheck(url: string): Promise<mysql.Connection> {
+  const conn = await mysql.createConnection({
+    uri: url,
+    multipleStatements: true,
+    dateStrings: true,
+    typeCast: (field, next) => {
+      if (['TINY', 'LONG', 'LONGLONG'].includes(field.type) && field.length === 1) {
+        const v = field.string();
+        return v === null ? null : v === '1';
+      }
+      return next();
+    },
+  });
+  await conn.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES'), time_zone = '+00:00'`);
+  return conn;
 }
 
 /** `[{id: 1}, {id: 2}]` → `[1, 2]`. */

@@ -179,7 +179,7 @@ export class MySqlSource implements SourceDriver {
         const r = result as { affectedRows?: number; insertId?: number };
         return [{ affected: r.affectedRows ?? 0, insertId: r.insertId ?? null }];
       } catch (err) {
-        throw this.mapError(err);
+        throw this.mapError(err, sql);
       }
     };
     try {
@@ -197,16 +197,21 @@ export class MySqlSource implements SourceDriver {
     }
   }
 
-  private mapError(err: unknown): EngineError {
+  /** `sql`: the statement that failed (a duplicate PRIMARY key is named after its table). */
+  private mapError(err: unknown, sql?: string): EngineError {
     if (err instanceof EngineError) return err;
     const e = err as { errno?: number; code?: string; sqlState?: string; sqlMessage?: string };
     if (e.errno !== undefined && TIMEOUT_ERRNOS.has(e.errno))
       return new EngineError('DATA_SOURCE_ERROR', `data source ${this.name}: statement timeout`);
     const state = e.sqlState ?? '';
-    if (e.sqlMessage && ((e.errno !== undefined && VALUE_ERRNOS.has(e.errno)) || /^2[23]/.test(state)))
+    if (
+      e.sqlMessage &&
+      ((e.errno !== undefined && (VALUE_ERRNOS.has(e.errno) || e.errno === NO_DEFAULT_ERRNO)) ||
+        /^2[23]/.test(state))
+    )
       return new EngineError(
         'BAD_USER_INPUT',
-        `data source ${this.name} rejected a value: ${e.sqlMessage.split('\n')[0].slice(0, 300)}`,
+        `data source ${this.name} rejected a value: ${valueMessage(e.errno ?? 0, e.sqlMessage, sql)}`,
       );
     if (!e.errno || CONNECTION_CODES.has(e.code ?? '') || /^08/.test(state))
       return new EngineError(
@@ -221,6 +226,51 @@ export class MySqlSource implements SourceDriver {
 
   async close(): Promise<void> {
     await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** An INSERT of a NOT NULL column without a value (and without a database default). */
+const NO_DEFAULT_ERRNO = 1364;
+
+/** One quoted identifier in a MariaDB message (`"x"` under ANSI_QUOTES, `` `x` `` otherwise). */
+const IDENT = '[`"]([^`"]*)[`"]';
+const FK = new RegExp(
+  `\\((?:${IDENT}\\.)?${IDENT}, CONSTRAINT ${IDENT} FOREIGN KEY \\(${IDENT}\\) REFERENCES ${IDENT}`,
+);
+
+/**
+ * The caller-facing text of a value error, phrased as PostgreSQL phrases it and naming the column,
+ * key or constraint (MariaDB's texts quote SQL fragments of the constraint; none is passed on).
+ */
+export function valueMessage(errno: number, message: string, sql?: string): string {
+  const quoted = /'([^']*)'/.exec(message)?.[1];
+  switch (errno) {
+    case 1062: {
+      // `Duplicate entry 'x' for key 'PRIMARY'` (MySQL 8: 'tags.PRIMARY'): PRIMARY is named as
+      // PostgreSQL names it, after the table the statement writes.
+      const key = /for key '(?:[^'.]*\.)?([^']*)'/.exec(message)?.[1] ?? 'unknown';
+      const table = sql && /^\s*(?:INSERT\s+INTO|UPDATE)\s+(?:"[^"]*"\.)?"([^"]*)"/i.exec(sql)?.[1];
+      const name = key === 'PRIMARY' && table ? `${table}_pkey` : key;
+      return `duplicate key value violates unique constraint "${name}"`;
+    }
+    case 1452:
+    case 1451: {
+      const m = FK.exec(message);
+      if (!m) return errno === 1452 ? 'a foreign key constraint fails' : 'the row is still referenced';
+      const [, , child, constraint, column, parent] = m;
+      return errno === 1452
+        ? `insert or update on table "${child}" violates foreign key constraint "${constraint}" (column "${column}": no such row in "${parent}")`
+        : `update or delete on table "${parent}" violates foreign key constraint "${constraint}" on table "${child}"`;
+    }
+    case 1048:
+    case NO_DEFAULT_ERRNO:
+      return `null value in column "${quoted}" violates not-null constraint`;
+    case 1264:
+      return `numeric field overflow: value out of range for column "${quoted}"`;
+    case 1406:
+      return `value too long for column "${quoted}"`;
+    default:
+      return message.split('\n')[0].slice(0, 300);
   }
 }
 

@@ -13,6 +13,13 @@ import { insertReturnsRow } from '../schema/build-schema.js';
 /** A stored row, keyed by column. */
 type Row = Record<string, unknown>;
 
+/** A JSON value the database built, as text (drivers answer text, a Buffer or a parsed value). */
+function jsonText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  return Buffer.isBuffer(value) ? value.toString('utf8') : JSON.stringify(value);
+}
+
 /**
  * Runs the mutation fields of one request inside the transaction the executor opened: nested
  * inserts in dependency order (forward targets first, then the row, then back and many-to-many
@@ -56,7 +63,7 @@ export class MutationRunner {
       const reader = this.builder();
       const sql = reader.rowByKeys(obj, keys, nodes);
       const [out] = await this.run(sql, reader.params.values);
-      return (out?.json as string | null | undefined) ?? 'null';
+      return jsonText(out?.json) ?? 'null';
     }
     const affected =
       op === 'update'
@@ -93,7 +100,12 @@ export class MutationRunner {
       const f = obj.fields.get(name);
       if (!f) throw new EngineError('BAD_USER_INPUT', `${obj.name}: unknown field "${name}"`);
       if (f.kind === 'scalar')
-        values.set(name, f.scalar === 'JSON' && value !== null ? JSON.stringify(value) : value);
+        values.set(
+          name,
+          f.scalar === 'JSON' && value !== null
+            ? JSON.stringify(value)
+            : this.dialect.mutation.writeValue(f.scalar, value),
+        );
       else if (f.kind === 'struct') values.set(name, value === null ? null : JSON.stringify(value));
       else if (f.direction === 'forward') {
         if (value === null) continue;
@@ -125,6 +137,7 @@ export class MutationRunner {
 
   /** One INSERT … RETURNING; absent fields take their `@default`. */
   private async insertRow(obj: DataObject, values: Map<string, unknown>): Promise<Row> {
+    const sql = this.dialect.mutation;
     const params: unknown[] = [];
     const p = (v: unknown) => {
       params.push(v);
@@ -132,9 +145,11 @@ export class MutationRunner {
     };
     const cols: string[] = [];
     const exprs: string[] = [];
+    const columns: string[] = [];
     for (const f of obj.fields.values()) {
       if (f.kind === 'relation' || (f.kind === 'scalar' && f.sql)) continue;
       const column = f.column!;
+      columns.push(column);
       if (values.has(f.name)) {
         cols.push(quoteIdent(column));
         exprs.push(p(values.get(f.name)));
@@ -144,19 +159,14 @@ export class MutationRunner {
       if (!d) continue;
       if (d.value !== undefined)
         exprs.push(p(typeof d.value === 'object' ? JSON.stringify(d.value) : d.value));
-      else if (d.sequence) exprs.push(`nextval(${p(d.sequence)}::regclass)`);
+      else if (d.sequence) exprs.push(sql.nextval(d.sequence, p));
       else if (d.insertExp) exprs.push(`(${d.insertExp})`);
       else continue;
       cols.push(quoteIdent(column));
     }
-    const target = `${quoteTable(obj.table!)} AS _ins`;
-    const body = cols.length ? `(${cols.join(', ')}) VALUES (${exprs.join(', ')})` : 'DEFAULT VALUES';
-    const [out] = await this.run(
-      `INSERT INTO ${target} ${body} RETURNING row_to_json(_ins.*)::text AS row`,
-      params,
-    );
+    const [out] = await this.run(sql.insert(quoteTable(obj.table!), cols, exprs, columns), params);
     this.written.add(obj.name);
-    return JSON.parse(out.row as string) as Row;
+    return JSON.parse(jsonText(out.row)!) as Row;
   }
 
   private async update(
@@ -179,9 +189,13 @@ export class MutationRunner {
       if (!f || f.kind === 'relation' || (f.kind === 'scalar' && f.sql))
         throw new EngineError('BAD_USER_INPUT', `${obj.name}: "${name}" cannot be updated`);
       const json = f.kind === 'struct' || f.scalar === 'JSON';
-      sets.push(
-        `${quoteIdent(f.column!)} = ${qb.params.add(json && value !== null ? JSON.stringify(value) : value)}`,
-      );
+      const stored =
+        json && value !== null
+          ? JSON.stringify(value)
+          : f.kind === 'scalar'
+            ? this.dialect.mutation.writeValue(f.scalar, value)
+            : value;
+      sets.push(`${quoteIdent(f.column!)} = ${qb.params.add(stored)}`);
     }
     if (!sets.length)
       throw new EngineError('BAD_USER_INPUT', `update_${obj.queryName}: data has no fields to set`);
@@ -191,7 +205,7 @@ export class MutationRunner {
     const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
     this.written.add(obj.name);
     return this.count(
-      `UPDATE ${quoteTable(obj.table!)} AS ${alias} SET ${sets.join(', ')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
+      `UPDATE ${quoteTable(obj.table!)} AS ${alias} SET ${sets.join(', ')}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
       qb.params.values,
     );
   }
@@ -206,17 +220,17 @@ export class MutationRunner {
     const objectRule = this.access.objectRule('delete', obj.name);
     const where = this.where(qb, obj, alias, args, objectRule, fieldRule);
     this.written.add(obj.name);
-    const table = `${quoteTable(obj.table!)} AS ${alias}`;
+    const table = quoteTable(obj.table!);
     if (obj.softDelete) {
       // Already-deleted rows are left alone, so affected_rows counts the rows this call marked.
       const conds = [...where, `(${obj.softDelete.cond})`];
       return this.count(
-        `UPDATE ${table} SET ${obj.softDelete.set} WHERE ${conds.join(' AND ')} RETURNING 1`,
+        `UPDATE ${table} AS ${alias} SET ${obj.softDelete.set} WHERE ${conds.join(' AND ')}`,
         qb.params.values,
       );
     }
     return this.count(
-      `DELETE FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} RETURNING 1`,
+      `${this.dialect.mutation.deleteFrom(table, alias)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
       qb.params.values,
     );
   }
@@ -237,9 +251,10 @@ export class MutationRunner {
     ];
   }
 
+  /** Runs an UPDATE/DELETE; answers its affected row count. */
   private async count(sql: string, params: readonly unknown[]): Promise<number> {
-    const [out] = await this.run(`WITH _m AS (${sql}) SELECT count(*)::int AS n FROM _m`, params);
-    return out.n as number;
+    const m = this.dialect.mutation;
+    return m.affected(await this.run(m.counted(sql), params));
   }
 
   /** `OperationResult` with the selected fields only, keys in selection order. */

@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { buildObject, catalogLiteral } from './sql.js';
+import { buildObject, catalogLiteral, quoteIdent, quoteTable } from './sql.js';
 
 /** Adds a bind parameter and returns its placeholder. */
 export type AddParam = (value: unknown) => string;
@@ -88,7 +88,38 @@ export interface Dialect {
   eachElement(base: string, object: string): string;
   /** Aggregation `list`: the values as a JSON array of the rows where `cond`. */
   listAgg(distinct: string, value: string, cond: string | undefined): string;
+  /** The statements of mutations (exec/mutation-runner.ts). */
+  readonly mutation: MutationSql;
 }
+
+/** What differs between databases in the statements of mutations. */
+export interface MutationSql {
+  /** An input value of a scalar field as the column takes it. */
+  writeValue(scalar: string, value: unknown): unknown;
+  /** `@default(sequence:)` (the name comes from the catalog). */
+  nextval(sequence: string, add: AddParam): string;
+  /**
+   * INSERT of `cols` = `exprs` into `table` (quoted), answering one row whose column `row` holds
+   * the stored row as JSON keyed by column (`columns`: the table's columns known to the catalog).
+   */
+  insert(table: string, cols: string[], exprs: string[], columns: string[]): string;
+  /** `DELETE … FROM` the table (quoted) under `alias`. */
+  deleteFrom(table: string, alias: string): string;
+  /** An UPDATE/DELETE as a statement whose result `affected()` reads the affected row count of. */
+  counted(sql: string): string;
+  affected(rows: Record<string, unknown>[]): number;
+}
+
+/** PostgreSQL (and DuckDB, whose mutations are refused): RETURNING through a CTE. */
+const postgresMutation: MutationSql = {
+  writeValue: (_scalar, value) => value,
+  nextval: (sequence, add) => `nextval(${add(sequence)}::regclass)`,
+  insert: (table, cols, exprs) =>
+    `INSERT INTO ${table} AS _ins ${cols.length ? `(${cols.join(', ')}) VALUES (${exprs.join(', ')})` : 'DEFAULT VALUES'} RETURNING row_to_json(_ins.*)::text AS row`,
+  deleteFrom: (table, alias) => `DELETE FROM ${table} AS ${alias}`,
+  counted: (sql) => `WITH _m AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM _m`,
+  affected: (rows) => rows[0].n as number,
+};
 
 const filterOf = (cond: string | undefined) => (cond ? ` FILTER (WHERE ${cond})` : '');
 
@@ -172,6 +203,7 @@ export const postgresDialect: Dialect = {
   eachElement: (base, object) =>
     `(SELECT json_agg(${object}) FROM jsonb_array_elements(CASE WHEN jsonb_typeof((${base})::jsonb) = 'array' THEN (${base})::jsonb END) AS _e(v))`,
   listAgg: (distinct, value, cond) => `coalesce(json_agg(${distinct}${value})${filterOf(cond)}, '[]'::json)`,
+  mutation: postgresMutation,
 };
 
 /** strftime pattern of the wire formats; the fraction is trimmed of zeros (as PostgreSQL prints it). */
@@ -243,6 +275,7 @@ export const duckdbDialect: Dialect = {
     `(SELECT to_json(list(${object})) FROM unnest(CASE WHEN json_type((${base})::json) = 'ARRAY' THEN ((${base})::json)::json[] END) AS _e(v))`,
   listAgg: (distinct, value, cond) =>
     `coalesce(to_json(list(${distinct}${value})${filterOf(cond)}), '[]'::json)`,
+  mutation: postgresMutation,
 };
 
 /** JSON text as a JSON value (MariaDB keeps JSON-ness only through JSON functions). */
@@ -319,6 +352,25 @@ function utcDateTime(value: unknown): unknown {
 }
 
 /**
+ * MariaDB (10.5+): INSERT … RETURNING builds the row with JSON_OBJECT (no alias on INSERT, no
+ * RETURNING on UPDATE); UPDATE/DELETE counts are the driver's affected rows (matched rows: the
+ * connection sets CLIENT_FOUND_ROWS); sequences are `CREATE SEQUENCE` objects; timestamps are
+ * stored as UTC DATETIME.
+ */
+const mysqlMutation: MutationSql = {
+  writeValue: (scalar, value) =>
+    scalar === 'Timestamp' || scalar === 'DateTime' ? utcDateTime(value) : value,
+  nextval: (sequence) => `NEXTVAL(${quoteTable(sequence)})`,
+  insert: (table, cols, exprs, columns) =>
+    `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${exprs.join(', ')}) RETURNING JSON_OBJECT(${columns
+      .map((c) => `${catalogLiteral(c)}, ${quoteIdent(c)}`)
+      .join(', ')}) AS "row"`,
+  deleteFrom: (table, alias) => `DELETE ${alias} FROM ${table} AS ${alias}`,
+  counted: (sql) => sql,
+  affected: (rows) => Number(rows[0]?.affected ?? 0),
+};
+
+/**
  * MariaDB / MySQL (the session runs with ANSI_QUOTES, PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES and
  * time zone UTC, so identifiers keep PostgreSQL's double quotes): JSON_OBJECT / JSON_ARRAYAGG
  * (ORDER BY … LIMIT inside the aggregate), `CASE WHEN` instead of FILTER, plain LEFT JOIN instead
@@ -327,7 +379,7 @@ function utcDateTime(value: unknown): unknown {
  */
 export const mysqlDialect: Dialect = {
   type: 'mysql',
-  unsupported: new Set<DialectFeature>(['mutations', 'functions']),
+  unsupported: new Set<DialectFeature>(['functions']),
   correlatedDerived: false,
   text: (expr) => expr,
   object: (pairs) => `JSON_OBJECT(${pairs.map(([k, v]) => `${catalogLiteral(k)}, ${v}`).join(', ')})`,
@@ -424,4 +476,5 @@ export const mysqlDialect: Dialect = {
     asJson(
       `CONCAT('[', coalesce(GROUP_CONCAT(${distinct}${when(`JSON_EXTRACT(JSON_ARRAY(${value}), '$[0]')`, cond)}), ''), ']')`,
     ),
+  mutation: mysqlMutation,
 };
