@@ -37,6 +37,16 @@ export function configFromEnvironment(role: NodeRole): MuninnConfig {
  */
 function handleShutdownSignals(app: NestFastifyApplication, role: NodeRole, boundMs: number): void {
   let closing = false;
+  // Once shutting down, every response closes its connection. Node keeps a keep-alive connection
+  // that was busy when the listener closed open until the client closes it (Fastify's 'idle'
+  // only closes the connections idle at that moment), so close() would wait for the bound.
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', (_req, reply, payload, done) => {
+      if (closing) void reply.header('connection', 'close');
+      done(null, payload);
+    });
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;

@@ -110,6 +110,23 @@ export interface ExecutorOptions {
 
 const INTROSPECTION = new Set(['__schema', '__type']);
 
+/** Deepest nesting of arrays/objects accepted in variables (deeper input is refused, not recursed). */
+const MAX_VARIABLE_DEPTH = 64;
+
+/** Nesting depth of a JSON value, computed without recursion (hostile input can be very deep). */
+function nestingDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (depth > max) max = depth;
+    if (max > MAX_VARIABLE_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
 export function badRequest(message: string, status = 400): QueryResponse {
   return { status, body: JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }) };
 }
@@ -136,6 +153,8 @@ export class Executor {
       return badRequest('variables must be a JSON object');
     if (req.operationName != null && typeof req.operationName !== 'string')
       return badRequest('operationName must be a string');
+    if (req.variables != null && nestingDepth(req.variables) > MAX_VARIABLE_DEPTH)
+      return badRequest(`variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`);
 
     const prepared = this.prepare(req.query);
     if (prepared.errors) return errorsOnly(prepared.errors);
