@@ -116,7 +116,8 @@ CREATE FUNCTION orders_total_over(min_total numeric) RETURNS SETOF orders
 COMMENT ON FUNCTION orders_total_over(numeric) IS E'@sortable\\n@filterable';
 `;
 
-async function withClient(database, fn) {
+/** Runs `fn` with a client connected to `database` on the benchmark server, then disconnects. */
+export async function withClient(database, fn) {
   const client = new pg.Client({ connectionString: dsn(database) });
   await client.connect();
   try {

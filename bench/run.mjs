@@ -14,25 +14,18 @@
 //   BENCH_STRICT=1     exit 1 when a target ratio is missed (default: report only)
 //
 // Every child process and both databases (muninn_bench, muninn_bench_core) are removed at the end,
-// also after a failure or Ctrl-C.
+// also after a failure or Ctrl-C. Sections of the report written by other scripts (between
+// `<!-- begin bench/… -->` and `<!-- end bench/… -->`, e.g. the cache benchmark's) are kept.
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { relative, resolve } from 'node:path';
-import {
-  BENCH_DB,
-  CORE_DB,
-  CUSTOMERS,
-  ORDERS,
-  CATALOG_SDL,
-  createBenchDatabase,
-  dropBenchDatabases,
-  serverVersion,
-} from './data.mjs';
+import { BENCH_DB, CUSTOMERS, ORDERS, CATALOG_SDL, createBenchDatabase, serverVersion } from './data.mjs';
 import { POOL_SIZE, SHAPES as RAW_SQL } from './peers/raw-pg.mjs';
-import { ROOT, killAllChildrenNow, progress, sleep, stopAllChildren, watchOtherCpu } from './lib.mjs';
+import { ROOT, progress } from './lib.mjs';
+import { loadConfig, measureRounds, runBenchmark } from './measure.mjs';
+import { commandLine, machineFacts, markedSections, mdTable, textTable } from './report.mjs';
 import {
   AGGREGATE_SHAPES,
   MuninnTarget,
@@ -45,19 +38,10 @@ import {
 } from './targets.mjs';
 
 const require = createRequire(import.meta.url);
-const autocannon = require('autocannon');
 
 const TARGETS = { muninn: MuninnTarget, postgraphile: PostGraphileTarget, 'raw-pg': RawPgTarget };
 const GOAL_VS_POSTGRAPHILE = 1.5;
 const GOAL_VS_RAW = 0.75;
-
-function envNumber(name, fallback, min) {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min) throw new Error(`${name}=${raw}: expected a number ≥ ${min}`);
-  return value;
-}
 
 function readConfig() {
   const targets = (process.env.BENCH_TARGETS ?? 'muninn,postgraphile,raw-pg')
@@ -71,129 +55,10 @@ function readConfig() {
   const full = Object.keys(TARGETS).every((t) => targets.includes(t));
   const out = process.env.BENCH_OUT?.trim() || (full ? 'docs/benchmarks.md' : undefined);
   return {
-    duration: envNumber('BENCH_DURATION', 10, 1),
-    rounds: Math.floor(envNumber('BENCH_ROUNDS', 1, 1)),
-    warmup: envNumber('BENCH_WARMUP', 2, 0),
-    connections: envNumber('BENCH_CONNECTIONS', 32, 1),
+    ...loadConfig(),
     targets: Object.keys(TARGETS).filter((t) => targets.includes(t)),
     out: out && resolve(ROOT, out),
-    strict: /^(1|true|yes)$/i.test(process.env.BENCH_STRICT ?? ''),
   };
-}
-
-/** The command as it was typed, as far as it can be rebuilt: BENCH_* variables + npm script or node. */
-function commandLine() {
-  const vars = Object.entries(process.env)
-    .filter(([k]) => k.startsWith('BENCH_'))
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`);
-  const cmd = process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : 'node bench/run.mjs';
-  return [...vars, cmd].join(' ');
-}
-
-// ---------------------------------------------------------------------------------------------
-// cleanup, on every way out
-
-let cleaning;
-let aborted = false;
-let current; // the running autocannon instance, stopped on Ctrl-C
-function cleanup() {
-  cleaning ??= (async () => {
-    current?.stop?.();
-    progress('stopping every process started by the benchmark');
-    await stopAllChildren();
-    progress(`dropping databases ${BENCH_DB}, ${CORE_DB}`);
-    await dropBenchDatabases().catch((err) =>
-      progress(`warning: could not drop the databases: ${err.message}`),
-    );
-  })();
-  return cleaning;
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    aborted = true;
-    progress(`${signal}: aborting`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-process.on('exit', killAllChildrenNow);
-
-// ---------------------------------------------------------------------------------------------
-// load
-
-function fire(request, seconds, connections) {
-  return new Promise((res, rej) => {
-    current = autocannon(
-      { ...request, connections, duration: seconds, pipelining: 1, timeout: 10 },
-      (err, result) => {
-        current = undefined;
-        if (aborted) return; // the process exits after the cleanup; nothing more to report
-        if (err) rej(err);
-        else res(result);
-      },
-    );
-  });
-}
-
-async function measureOnce(cfg, target, shape, label) {
-  const request = target.request(shape);
-  if (cfg.warmup > 0) {
-    progress(`${label}: warm-up ${cfg.warmup} s`);
-    await fire(request, cfg.warmup, cfg.connections);
-  }
-  progress(`${label}: measuring ${cfg.duration} s, ${cfg.connections} connections`);
-  const others = watchOtherCpu();
-  const r = await fire(request, cfg.duration, cfg.connections);
-  const other = others();
-  target.assertRunning();
-  const m = {
-    rps: r.latency.totalCount / r.duration, // answers received / seconds the load actually ran
-    total: r.latency.totalCount,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    failed: r.errors + r.timeouts + r.non2xx,
-    other,
-  };
-  progress(
-    `${label}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms` +
-      (m.failed ? `, ${m.failed} failed` : '') +
-      `; other processes ${other.percent}% CPU${other.top.length ? ` (${other.top.join(', ')})` : ''}`,
-  );
-  await sleep(500);
-  return m;
-}
-
-/**
- * Every shape against every target, `cfg.rounds` times; per shape and target the round with the
- * median req/s is kept (with the req/s of all rounds).
- */
-async function measure(cfg, targets) {
-  const all = {};
-  for (let round = 1; round <= cfg.rounds; round++) {
-    for (const [i, shape] of Object.keys(SHAPES).entries()) {
-      all[shape] ??= {};
-      // the order of the targets rotates from shape to shape (and round to round), so that none is
-      // always first or last
-      const k = (i + round - 1) % targets.length;
-      for (const target of [...targets.slice(k), ...targets.slice(0, k)]) {
-        const label = `${cfg.rounds > 1 ? `round ${round}/${cfg.rounds} ` : ''}shape (${shape}) ${target.label}`;
-        (all[shape][target.key] ??= []).push(await measureOnce(cfg, target, shape, label));
-      }
-    }
-  }
-  const results = {};
-  for (const [shape, byTarget] of Object.entries(all)) {
-    results[shape] = {};
-    for (const [key, runs] of Object.entries(byTarget)) {
-      const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-      results[shape][key] = {
-        ...sorted[Math.floor((sorted.length - 1) / 2)],
-        rounds: runs.map((m) => m.rps),
-      };
-    }
-  }
-  return results;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,11 +90,6 @@ function ceilingNotes(r) {
 }
 
 const fmtRatio = (x, goal) => (x === undefined ? '—' : `${x.toFixed(2)}× ${x >= goal ? 'pass' : 'FAIL'}`);
-
-function textTable(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  return rows.map((r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ')).join('\n');
-}
 
 function resultHeader(cfg) {
   const h = ['Shape', 'Target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'failed', 'other CPU %'];
@@ -266,39 +126,6 @@ function ratioRows(r) {
   ]);
 }
 
-function mdTable(header, rows) {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-function gitRevision() {
-  try {
-    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    return dirty ? `${rev} (with uncommitted changes)` : rev;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function machineFacts(pgVersion) {
-  const cpus = os.cpus();
-  return {
-    cpu: `${cpus.length} × ${cpus[0]?.model?.trim() ?? 'unknown'}`,
-    memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    os: `${os.type()} ${os.release()} (${os.arch()})`,
-    node: process.version,
-    postgres: pgVersion,
-    postgraphile: require('postgraphile/package.json').version,
-    pgAggregates: pgAggregatesVersion() ?? 'not installed',
-    autocannon: require('autocannon/package.json').version,
-    muninn: `${require('../package.json').version}, commit ${gitRevision()}`,
-  };
-}
-
 function markdown({ cfg, targets, results, agreement, facts, started, elapsedS, load, missed }) {
   const r = ratios(results);
   const hasMuninn = targets.some((t) => t.key === 'muninn');
@@ -318,7 +145,7 @@ function markdown({ cfg, targets, results, agreement, facts, started, elapsedS, 
     '',
     '```sh',
     'npm run build',
-    commandLine(),
+    commandLine('bench', 'bench/run.mjs'),
     '```',
     '',
     `- Date: ${started.toISOString()} (took ${elapsedS} s)`,
@@ -501,7 +328,19 @@ async function main() {
   progress('all targets answer');
 
   const agreement = await checkRows(targets);
-  const results = await measure(cfg, targets);
+  const results = await measureRounds(
+    cfg,
+    Object.keys(SHAPES).map((shape) => ({
+      key: shape,
+      label: `shape (${shape})`,
+      items: targets.map((t) => ({
+        key: t.key,
+        label: t.label,
+        request: t.request(shape),
+        assertRunning: () => t.assertRunning(),
+      })),
+    })),
+  );
 
   process.stdout.write(`\n${textTable([resultHeader(cfg), ...resultRows(results, targets)])}\n`);
   const r = ratios(results);
@@ -527,25 +366,18 @@ async function main() {
 
   if (cfg.out) {
     const elapsedS = Math.round((Date.now() - started.getTime()) / 1000);
-    const facts = machineFacts(pgVersion);
-    fs.writeFileSync(
-      cfg.out,
-      markdown({ cfg, targets, results, agreement, facts, started, elapsedS, load, missed }),
-    );
+    const facts = {
+      ...machineFacts(pgVersion),
+      postgraphile: require('postgraphile/package.json').version,
+      pgAggregates: pgAggregatesVersion() ?? 'not installed',
+    };
+    // sections other scripts own (e.g. bench/cache.mjs) stay, after this script's part
+    const kept = markedSections(cfg.out);
+    const report = markdown({ cfg, targets, results, agreement, facts, started, elapsedS, load, missed });
+    fs.writeFileSync(cfg.out, [report, ...kept].join('\n'));
     progress(`report written to ${relative(ROOT, cfg.out)}`);
   }
   return cfg.strict && missed.length ? 1 : 0;
 }
 
-main().then(
-  async (code) => {
-    await cleanup();
-    progress('done');
-    process.exit(code);
-  },
-  async (err) => {
-    process.stderr.write(`[bench] FAILED: ${err?.message ?? err}\n`);
-    await cleanup();
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -80,7 +80,7 @@ export function answerSummary(shape, value) {
 }
 
 /** Throws a readable error unless `res` is a GraphQL answer with data and without errors. */
-function graphqlData(target, res) {
+export function graphqlData(target, res) {
   if (res.status !== 200 || !res.json) {
     throw new Error(`${target} answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
   }
@@ -116,6 +116,14 @@ function hugrAggregates(aggregation, buckets) {
 // ---------------------------------------------------------------------------------------------
 // Muninn: a management node and one work node from dist/, data source created through the API.
 
+/** What MuninnTarget sets by default: no cache, so that every request reaches PostgreSQL, as with the peers. */
+const MUNINN_UNCACHED = {
+  // explicit, in case of a .env file
+  CACHE_L1_ENABLED: 'false',
+  CACHE_L2_ENABLED: 'false',
+  CACHE_TTL: '0',
+};
+
 export class MuninnTarget {
   key = 'muninn';
   label = 'Muninn';
@@ -127,6 +135,16 @@ export class MuninnTarget {
   secretKey = randomBytes(24).toString('hex');
   clusterSecret = randomBytes(24).toString('hex');
   prefix = 'bench';
+
+  /**
+   * `env`: variables over the defaults (no cache) of every Muninn process; `workers`: the work
+   * nodes, `[{ name, env }]` with `env` over that (default one node, `bench-worker`). The first
+   * work node is the one `request(shape)` addresses.
+   */
+  constructor({ env = {}, workers = [{ name: 'bench-worker' }] } = {}) {
+    this.env = env;
+    this.workers = workers.map(({ name, env: own = {} }) => ({ name, env: own }));
+  }
 
   name(field) {
     return `${this.prefix}_${field}`;
@@ -149,11 +167,16 @@ export class MuninnTarget {
   }
 
   request(shape) {
+    return this.queryRequest(this.queries(shape));
+  }
+
+  /** The HTTP request of a GraphQL `query` to a work node (default the first). */
+  queryRequest(query, worker = this.workers[0]) {
     return {
-      url: `${this.workerUrl}/query`,
+      url: `${worker.url}/query`,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-hugr-secret-key': this.secretKey },
-      body: JSON.stringify({ query: this.queries(shape) }),
+      body: JSON.stringify({ query }),
     };
   }
 
@@ -192,19 +215,16 @@ export class MuninnTarget {
     }
     progress(`muninn: recreating core database ${CORE_DB}`);
     await recreateDatabase(CORE_DB);
-    const [mPort, wPort] = [await freePort(), await freePort()];
+    const mPort = await freePort();
     this.managementUrl = `http://127.0.0.1:${mPort}`;
-    this.workerUrl = `http://127.0.0.1:${wPort}`;
     const common = {
       ...ENV_BASE,
       CLUSTER_SECRET: this.clusterSecret,
       SECRET_KEY: this.secretKey,
       CORE_DB_PATH: dsn(CORE_DB),
       LOG_LEVEL: 'warn',
-      // uncached: every request reaches PostgreSQL, as with the peers (explicit, in case of a .env file)
-      CACHE_L1_ENABLED: 'false',
-      CACHE_L2_ENABLED: 'false',
-      CACHE_TTL: '0',
+      ...MUNINN_UNCACHED,
+      ...this.env,
     };
 
     progress(`muninn: starting management on ${mPort}`);
@@ -213,27 +233,30 @@ export class MuninnTarget {
     }).start();
     await this.waitReady(this.management, this.managementUrl);
 
-    progress(`muninn: starting work node on ${wPort}`);
-    this.worker = new Child(
-      'muninn worker',
-      process.execPath,
-      [
-        ...(process.env.BENCH_WORKER_NODE_ARGS ? process.env.BENCH_WORKER_NODE_ARGS.split(' ') : []),
-        this.entry.worker,
-      ],
-      {
-        env: {
-          ...common,
-          BIND: `127.0.0.1:${wPort}`,
-          CLUSTER_MANAGEMENT_URL: this.managementUrl,
-          CLUSTER_NODE_NAME: 'bench-worker',
-          CLUSTER_NODE_URL: this.workerUrl,
-          DRAIN_DELAY: '0',
-          DATA_SOURCE_POOL_SIZE: String(POOL_SIZE), // the default, stated so that all servers visibly match
+    const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    for (const worker of this.workers) {
+      const wPort = await freePort();
+      worker.url = `http://127.0.0.1:${wPort}`;
+      progress(`muninn: starting work node ${worker.name} on ${wPort}`);
+      worker.child = new Child(
+        this.workers.length > 1 ? `muninn worker ${worker.name}` : 'muninn worker',
+        process.execPath,
+        [...nodeArgs, this.entry.worker],
+        {
+          env: {
+            ...common,
+            BIND: `127.0.0.1:${wPort}`,
+            CLUSTER_MANAGEMENT_URL: this.managementUrl,
+            CLUSTER_NODE_NAME: worker.name,
+            CLUSTER_NODE_URL: worker.url,
+            DRAIN_DELAY: '0',
+            DATA_SOURCE_POOL_SIZE: String(POOL_SIZE), // the default, stated so that all servers visibly match
+            ...worker.env,
+          },
         },
-      },
-    ).start();
-    await this.waitReady(this.worker, this.workerUrl);
+      ).start();
+      await this.waitReady(worker.child, worker.url);
+    }
 
     progress(`muninn: creating and loading data source "bench"`);
     const created = await this.admin(
@@ -255,34 +278,36 @@ export class MuninnTarget {
       `mutation { loadDataSource(name: "bench") { success message nodes { node success message } } }`,
     );
     const failed = load.nodes.filter((n) => !n.success);
-    if (!load.success || failed.length || !load.nodes.length) {
+    if (!load.success || failed.length || load.nodes.length < this.workers.length) {
       const detail = failed.map((n) => `${n.node}: ${n.message}`).join('; ');
       throw new Error(`loadDataSource failed: ${load.message}${detail ? ` (${detail})` : ''}`);
     }
 
-    progress('muninn: waiting for the work node to answer POST /query');
-    await waitFor(
-      'the Muninn work node to answer shape (a) without errors',
-      async () => {
-        this.worker.assertRunning();
-        const { url, headers, body } = this.request('a');
-        const res = await postJson(url, body, headers);
-        if (res.status === 404) {
-          throw fatal(
-            `the work node has no data API yet: POST /query answered 404 (${res.text.slice(0, 200)})`,
-          );
-        }
-        graphqlData('Muninn work node', res);
-        return true;
-      },
-      20_000,
-      250,
-    );
+    for (const worker of this.workers) {
+      progress(`muninn: waiting for work node ${worker.name} to answer POST /query`);
+      await waitFor(
+        `the Muninn work node ${worker.name} to answer shape (a) without errors`,
+        async () => {
+          worker.child.assertRunning();
+          const { url, headers, body } = this.queryRequest(this.queries('a'), worker);
+          const res = await postJson(url, body, headers);
+          if (res.status === 404) {
+            throw fatal(
+              `the work node has no data API yet: POST /query answered 404 (${res.text.slice(0, 200)})`,
+            );
+          }
+          graphqlData('Muninn work node', res);
+          return true;
+        },
+        20_000,
+        250,
+      );
+    }
   }
 
   assertRunning() {
     this.management.assertRunning();
-    this.worker.assertRunning();
+    for (const worker of this.workers) worker.child.assertRunning();
   }
 
   async waitReady(child, url) {
@@ -294,12 +319,24 @@ export class MuninnTarget {
 
   describe() {
     return (
-      'management + 1 work node from `dist/` (`node dist/apps/{management,worker}/…/main.js`), ' +
+      `management + ${this.workers.length === 1 ? '1 work node' : `${this.workers.length} work nodes`} ` +
+      'from `dist/` (`node dist/apps/{management,worker}/…/main.js`), ' +
       `core DB \`${CORE_DB}\` in the same PostgreSQL, \`LOG_LEVEL=warn\`, \`NODE_ENV=production\`, ` +
-      `\`DATA_SOURCE_POOL_SIZE=${POOL_SIZE}\`, no cache; ` +
+      `\`DATA_SOURCE_POOL_SIZE=${POOL_SIZE}\`, ${this.describeCache()}; ` +
       `data source \`bench\` (postgres, prefix \`${this.prefix}\`, read-only, inline catalog) created ` +
       'and loaded through the management GraphQL API; queries `POST /query` with `x-hugr-secret-key`'
     );
+  }
+
+  /** "no cache", or the CACHE_* settings of each work node. */
+  describeCache() {
+    const described = this.workers.map((w) => {
+      const all = { ...MUNINN_UNCACHED, ...this.env, ...w.env };
+      const cache = Object.entries(all).filter(([k]) => k.startsWith('CACHE_'));
+      const text = cache.map(([k, v]) => `\`${k}=${v}\``).join(', ');
+      return { text: `${w.name}: ${text}`, off: cache.every(([k, v]) => MUNINN_UNCACHED[k] === v) };
+    });
+    return described.every((d) => d.off) ? 'no cache' : described.map((d) => d.text).join('; ');
   }
 }
 

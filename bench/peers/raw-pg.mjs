@@ -71,7 +71,7 @@ export const SHAPES = {
   },
 };
 
-function readBody(req) {
+export function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -80,7 +80,7 @@ function readBody(req) {
   });
 }
 
-function send(res, status, body) {
+export function send(res, status, body) {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
