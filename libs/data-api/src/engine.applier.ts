@@ -20,6 +20,8 @@ import { StorageService } from '@app/storage';
 import { LocalLifecycle, ManagementLifecycle } from './core-lifecycle.js';
 import { type RequestContext, coreModule } from './core-module.js';
 
+const DEBUG_LEVELS = new Set(['debug', 'trace']);
+
 /** `@cache` without `ttl` when CACHE_TTL is 0: one minute. */
 const FALLBACK_TTL_MS = 60_000;
 
@@ -40,11 +42,7 @@ function coreWriteFailed(why: string): QueryResponse {
 @Injectable()
 export class EngineApplier implements SchemaApplier<Engine> {
   private readonly logger = new Logger('Engine');
-  private readonly engineLogger: EngineLogger = {
-    debug: (obj, msg) => this.logger.debug({ ...obj, msg }),
-    warn: (obj, msg) => this.logger.warn({ ...obj, msg }),
-    error: (obj, msg) => this.logger.error({ ...obj, msg }),
-  };
+  private readonly engineLogger: EngineLogger;
   private readonly core: ReturnType<typeof coreModule>;
 
   constructor(
@@ -57,6 +55,14 @@ export class EngineApplier implements SchemaApplier<Engine> {
     @Inject(CacheNotifier) private readonly notifier: CacheNotifier,
     @Optional() @Inject(StorageService) private readonly storage?: StorageService,
   ) {
+    this.engineLogger = {
+      // Per-statement debug lines sit on the hot path: a no-op unless debug logging is on.
+      debug: DEBUG_LEVELS.has(config.log.level)
+        ? (obj, msg) => this.logger.debug({ ...obj, msg })
+        : () => undefined,
+      warn: (obj, msg) => this.logger.warn({ ...obj, msg }),
+      error: (obj, msg) => this.logger.error({ ...obj, msg }),
+    };
     const managementUrl = cluster.managementUrl;
     const timeoutMs = cluster.timeoutMs;
     this.core = coreModule({

@@ -1,3 +1,4 @@
+import type { StorageDefinition } from '@app/core-db';
 import { createHmac, randomBytes } from 'node:crypto';
 import { type StorageCipher, credentialAad } from './storage-cipher.js';
 import { StorageError } from './storage.errors.js';
@@ -6,17 +7,7 @@ import { normaliseScope, parseS3Url } from './storage-url.js';
 export type UrlStyle = 'path' | 'vhost';
 
 /** A storage row as the definitions snapshot carries it: credentials still encrypted. */
-export interface StorageDefinitionLike {
-  name: string;
-  type: string;
-  scope: string;
-  endpoint: string;
-  region: string;
-  useSsl: boolean;
-  urlStyle: string;
-  keyEncrypted: string;
-  secretEncrypted: string;
-}
+export type StorageDefinitionLike = Omit<StorageDefinition, 'parameters'>;
 
 export interface StorageCredentials {
   accessKeyId: string;
