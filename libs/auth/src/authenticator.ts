@@ -10,7 +10,7 @@ import {
   type RoleStore,
 } from './auth.types.js';
 import { JwtProvider, issuerKey, type JwtProviderOptions } from './jwt-provider.js';
-import { cookieValue, headerValue, secretEquals } from './request-headers.js';
+import { Secret, cookieValue, headerValue, lowerCaseHeader, lowerCaseHeaders } from './request-headers.js';
 
 export interface AuthenticatorOptions {
   /** SECRET_KEY (wins over the file's `secret_key`). */
@@ -41,6 +41,16 @@ const IMPERSONATION_HEADERS = {
   userId: 'x-hugr-impersonated-user-id',
   userName: 'x-hugr-impersonated-user-name',
 };
+/** The secret-key caller without overrides: one shared, frozen identity (the same for every request). */
+const SECRET_KEY_ADMIN: Identity = Object.freeze({
+  role: 'admin',
+  userId: 'admin',
+  userName: 'admin',
+  authType: 'secret',
+  provider: 'secret-key',
+  claims: Object.freeze({}),
+  superuser: true,
+});
 const DEFAULT_JWT_CLAIMS = { role: 'x-hugr-role', userId: 'sub', userName: 'name' };
 
 /**
@@ -49,10 +59,10 @@ const DEFAULT_JWT_CLAIMS = { role: 'x-hugr-role', userId: 'sub', userName: 'name
  * A presented but invalid credential is refused (401), never downgraded to anonymous.
  */
 export class Authenticator {
-  private readonly secretKey: string | undefined;
+  private readonly secretKey: Secret | undefined;
   private readonly managedKeys: boolean;
   private readonly anonymous: { allowed: boolean; role: string };
-  private readonly staticKeys: Array<{ name: string } & StaticApiKeyConfig>;
+  private readonly staticKeys: Array<{ name: string; secret: Secret } & StaticApiKeyConfig>;
   private readonly jwtByIssuer = new Map<string, JwtProvider>();
   private readonly cookieNames: string[];
 
@@ -61,12 +71,17 @@ export class Authenticator {
     private readonly deps: { apiKeys?: ApiKeyStore; roles?: RoleStore },
   ) {
     const file = options.file;
-    this.secretKey = options.secretKey || file?.secret_key || undefined;
+    const secretKey = options.secretKey || file?.secret_key || undefined;
+    this.secretKey = secretKey ? new Secret(secretKey) : undefined;
     this.managedKeys = options.allowManagedApiKeys || file?.managed_api_keys === true;
     this.anonymous = file?.anonymous?.allowed
       ? { allowed: true, role: file.anonymous.role ?? options.anonymousRole }
       : { allowed: options.allowedAnonymous, role: options.anonymousRole };
-    this.staticKeys = Object.entries(file?.api_keys ?? {}).map(([name, k]) => ({ name, ...k }));
+    this.staticKeys = Object.entries(file?.api_keys ?? {}).map(([name, k]) => ({
+      name,
+      ...k,
+      secret: new Secret(k.key),
+    }));
     if (this.managedKeys && !deps.apiKeys) {
       throw new Error('Managed API keys are enabled but no API key store was given to the Authenticator');
     }
@@ -114,8 +129,9 @@ export class Authenticator {
 
   /** The caller's identity; throws AuthError (401 bad/missing credential, 403 refused impersonation/role). */
   async authenticate(headers: RequestHeaders): Promise<Identity> {
-    const caller = await this.authenticateCaller(headers);
-    return this.impersonate(caller, headers);
+    const lower = lowerCaseHeaders(headers);
+    const caller = await this.authenticateCaller(lower);
+    return this.impersonate(caller, lower);
   }
 
   /** Nothing runs in the background (JWKS caches are passive); kept as the shutdown hook. */
@@ -124,12 +140,12 @@ export class Authenticator {
   }
 
   private async authenticateCaller(headers: RequestHeaders): Promise<Identity> {
-    const secret = headerValue(headers, SECRET_KEY_HEADER);
+    const secret = lowerCaseHeader(headers, SECRET_KEY_HEADER);
     if (secret !== undefined) return this.fromSecretKey(secret, headers);
 
     const staticKey = this.matchStaticKey(headers);
     if (staticKey) return staticKey;
-    const apiKey = headerValue(headers, API_KEY_HEADER);
+    const apiKey = lowerCaseHeader(headers, API_KEY_HEADER);
     if (apiKey !== undefined && this.managedKeys) return this.fromManagedKey(apiKey, headers);
     const apiKeyPresented =
       apiKey !== undefined ||
@@ -138,7 +154,7 @@ export class Authenticator {
       );
     if (apiKeyPresented) throw new AuthError(401, 'invalid API key');
 
-    const authorization = headerValue(headers, 'authorization');
+    const authorization = lowerCaseHeader(headers, 'authorization');
     if (authorization !== undefined) {
       const token = bearerToken(authorization);
       if (token === undefined) throw new AuthError(401, 'unsupported authorization scheme (expected Bearer)');
@@ -171,11 +187,13 @@ export class Authenticator {
 
   private fromSecretKey(given: string, headers: RequestHeaders): Identity {
     if (!this.secretKey) throw new AuthError(401, 'secret key authentication is not enabled');
-    if (!secretEquals(given, this.secretKey)) throw new AuthError(401, 'invalid secret key');
-    const role = headerValue(headers, OVERRIDE_HEADERS.role);
-    const userId = headerValue(headers, OVERRIDE_HEADERS.userId);
-    const userName = headerValue(headers, OVERRIDE_HEADERS.userName);
-    const identity: Identity = {
+    if (!this.secretKey.matches(given)) throw new AuthError(401, 'invalid secret key');
+    const role = lowerCaseHeader(headers, OVERRIDE_HEADERS.role);
+    const userId = lowerCaseHeader(headers, OVERRIDE_HEADERS.userId);
+    const userName = lowerCaseHeader(headers, OVERRIDE_HEADERS.userName);
+    if (role === undefined && userId === undefined && userName === undefined) return SECRET_KEY_ADMIN;
+    // Hugr reports secret-key overrides as impersonation by the admin (`me { impersonated_by_* }`).
+    return {
       role: role ?? 'admin',
       userId: userId ?? 'admin',
       userName: userName ?? userId ?? 'admin',
@@ -183,19 +201,15 @@ export class Authenticator {
       provider: 'secret-key',
       claims: {},
       superuser: role === undefined,
+      impersonator: { role: 'admin', userId: 'admin', userName: 'admin' },
     };
-    // Hugr reports secret-key overrides as impersonation by the admin (`me { impersonated_by_* }`).
-    if (role !== undefined || userId !== undefined || userName !== undefined) {
-      identity.impersonator = { role: 'admin', userId: 'admin', userName: 'admin' };
-    }
-    return identity;
   }
 
   private matchStaticKey(headers: RequestHeaders): Identity | undefined {
     for (const k of this.staticKeys) {
       let given = headerValue(headers, k.header);
       if (given !== undefined && k.header === 'authorization') given = bearerToken(given);
-      if (given === undefined || !secretEquals(given, k.key)) continue;
+      if (given === undefined || !k.secret.matches(given)) continue;
       const fromHeader = (h: string | undefined) => (h ? headerValue(headers, h) : undefined);
       const userId = fromHeader(k.headers?.user_id) ?? k.name;
       return {
@@ -267,9 +281,9 @@ export class Authenticator {
   }
 
   private async impersonate(caller: Identity, headers: RequestHeaders): Promise<Identity> {
-    const role = headerValue(headers, IMPERSONATION_HEADERS.role);
-    const userId = headerValue(headers, IMPERSONATION_HEADERS.userId);
-    const userName = headerValue(headers, IMPERSONATION_HEADERS.userName);
+    const role = lowerCaseHeader(headers, IMPERSONATION_HEADERS.role);
+    const userId = lowerCaseHeader(headers, IMPERSONATION_HEADERS.userId);
+    const userName = lowerCaseHeader(headers, IMPERSONATION_HEADERS.userName);
     if (role === undefined && userId === undefined && userName === undefined) return caller;
     if (caller.impersonator) {
       throw new AuthError(

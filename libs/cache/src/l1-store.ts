@@ -26,6 +26,8 @@ export class L1Store {
   private readonly entries = new Map<string, L1Entry>(); // iteration order = LRU order (oldest first)
   private readonly byTag = new Map<string, Set<string>>();
   private usedBytes = 0;
+  /** The key set or read last: already at the most recently used end. */
+  private newest: string | undefined;
 
   constructor(
     readonly maxBytes: number,
@@ -47,9 +49,12 @@ export class L1Store {
       this.remove(key, entry);
       return undefined;
     }
-    // Move to the most recently used end.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    // Move to the most recently used end (a repeated hit of the newest entry has nothing to move).
+    if (key !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = key;
+    }
     return entry.value;
   }
 
@@ -85,6 +90,7 @@ export class L1Store {
     const entry: L1Entry = { value, expiresAt, size, tags: tags?.length ? tags : undefined };
     this.evictUntilFits(size);
     this.entries.set(key, entry);
+    this.newest = key;
     this.usedBytes += size;
     if (entry.tags) {
       for (const tag of entry.tags) {

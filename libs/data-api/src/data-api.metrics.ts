@@ -4,7 +4,14 @@ import { CACHE, type TwoLevelCache } from '@app/cache';
 import { SchemaSyncService } from '@app/cluster';
 import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import type { Engine } from '@app/engine';
-import { type Counter, type Histogram, LATENCY_BUCKETS, MetricsService, type Sample } from '@app/metrics';
+import {
+  type Counter,
+  LATENCY_BUCKETS,
+  MetricsService,
+  type RequestCounter,
+  type RequestHistogram,
+  type Sample,
+} from '@app/metrics';
 import type { OperationType } from './operation-info.js';
 
 /** Bounded reasons of a refused request; never the message itself (it may name a role). */
@@ -27,8 +34,8 @@ export function authFailureReason(err: Pick<AuthError, 'status' | 'message'>): A
  */
 @Injectable()
 export class DataApiMetrics {
-  private readonly operations: Counter<'type' | 'outcome'>;
-  private readonly execution: Histogram<'type' | 'outcome'>;
+  private readonly operations: RequestCounter;
+  private readonly execution: RequestHistogram;
   private readonly authFailures: Counter<'status' | 'reason'>;
 
   constructor(
@@ -37,12 +44,12 @@ export class DataApiMetrics {
     @Optional() @Inject(CACHE) cache?: TwoLevelCache,
     @Optional() @Inject(MUNINN_CONFIG) config?: MuninnConfig,
   ) {
-    this.operations = metrics.counter({
+    this.operations = metrics.requestCounter({
       name: 'muninn_graphql_operations_total',
       help: 'GraphQL operations executed, by type (query, mutation, unknown: unparsable) and outcome (ok, errors)',
       labelNames: ['type', 'outcome'],
     });
-    this.execution = metrics.histogram({
+    this.execution = metrics.requestHistogram({
       name: 'muninn_query_duration_seconds',
       help: 'Time inside the engine per operation (parse, plan, database, cache), by type and outcome',
       labelNames: ['type', 'outcome'],
@@ -59,8 +66,9 @@ export class DataApiMetrics {
   }
 
   operation(type: OperationType, outcome: 'ok' | 'errors', seconds: number): void {
-    this.operations.inc({ type, outcome });
-    this.execution.observe({ type, outcome }, seconds);
+    const labels = [type, outcome];
+    this.operations.inc(labels);
+    this.execution.observe(labels, seconds);
   }
 
   authFailure(err: Pick<AuthError, 'status' | 'message'>): void {

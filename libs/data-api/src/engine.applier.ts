@@ -180,6 +180,15 @@ export class EngineApplier implements SchemaApplier<Engine> {
  */
 function scopeOf(identity: Identity | undefined): string {
   if (!identity) return 'anonymous';
-  const { role, userId, userName, authType, provider, claims } = identity;
-  return JSON.stringify([role, userId, userName, authType, provider, claims]);
+  const shared = Object.isFrozen(identity);
+  let scope = shared ? scopes.get(identity) : undefined;
+  if (scope === undefined) {
+    const { role, userId, userName, authType, provider, claims } = identity;
+    scope = JSON.stringify([role, userId, userName, authType, provider, claims]);
+    if (shared) scopes.set(identity, scope);
+  }
+  return scope;
 }
+
+/** Scopes of frozen identities, which are shared across requests (the plain secret-key admin). */
+const scopes = new WeakMap<Identity, string>();

@@ -16,7 +16,9 @@ const MAX_NAME_LENGTH = 100;
 const MAX_CACHED_LENGTH = 16_384;
 const MAX_CACHED = 500;
 
-const cache = new Map<string, OperationInfo>();
+/** operationName ('' for none) → document → info. Keyed by the request's own strings: no key is built. */
+const cache = new Map<string, Map<string, OperationInfo>>();
+let cached = 0;
 
 /**
  * The type and name of the operation a request runs, from a token scan of the top level of the
@@ -26,13 +28,19 @@ const cache = new Map<string, OperationInfo>();
 export function describeOperation(query: unknown, operationName: unknown): OperationInfo {
   const wanted = typeof operationName === 'string' && operationName !== '' ? operationName : undefined;
   if (typeof query !== 'string') return { type: 'unknown', name: safeName(wanted) };
-  const key = `${wanted ?? ''}\u0000${query}`;
-  const hit = cache.get(key);
+  const byName = cache.get(wanted ?? '');
+  const hit = byName?.get(query);
   if (hit) return hit;
   const info = pick(scanOperations(query), wanted);
   if (query.length <= MAX_CACHED_LENGTH) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    cache.set(key, info);
+    if (cached >= MAX_CACHED) {
+      cache.clear();
+      cached = 0;
+    }
+    const map = cache.get(wanted ?? '') ?? new Map<string, OperationInfo>();
+    cache.set(wanted ?? '', map);
+    map.set(query, info);
+    cached++;
   }
   return info;
 }

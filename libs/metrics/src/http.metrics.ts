@@ -41,12 +41,12 @@ export class HttpMetrics implements OnModuleInit {
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {
     const labelNames = ['route', 'method', 'status'] as const;
-    this.requests = metrics.counter({
+    this.requests = metrics.requestCounter({
       name: 'muninn_http_requests_total',
       help: 'HTTP requests answered, by route class, method and status class',
       labelNames,
     });
-    this.duration = metrics.histogram({
+    this.duration = metrics.requestHistogram({
       name: 'muninn_http_request_duration_seconds',
       help: 'HTTP request latency (first byte in to last byte out), by route class, method and status class',
       labelNames,
@@ -66,7 +66,7 @@ export class HttpMetrics implements OnModuleInit {
   }
 
   observe(url: string, method: string, status: number, seconds: number): void {
-    const labels = { route: routeOf(url), method: methodOf(method), status: statusClassOf(status) };
+    const labels = [routeOf(url), methodOf(method), statusClassOf(status)];
     this.requests.inc(labels);
     this.duration.observe(labels, seconds);
   }

@@ -8,6 +8,7 @@ import {
   type HistogramConfiguration,
   Registry,
 } from 'prom-client';
+import { RequestCounter, RequestHistogram } from './request-metrics.js';
 
 /** Every Muninn metric name starts with this. */
 export const METRIC_PREFIX = 'muninn_';
@@ -50,6 +51,27 @@ export class MetricsService {
     );
   }
 
+  /** A counter for per-request paths (see request-metrics.ts); the same exposition as `counter`. */
+  requestCounter(config: { name: string; help: string; labelNames: readonly string[] }): RequestCounter {
+    return this.registered(
+      config.name,
+      () => new RequestCounter(config.name, config.help, config.labelNames),
+    );
+  }
+
+  /** A histogram for per-request paths (see request-metrics.ts); the same exposition as `histogram`. */
+  requestHistogram(config: {
+    name: string;
+    help: string;
+    labelNames: readonly string[];
+    buckets: readonly number[];
+  }): RequestHistogram {
+    return this.registered(
+      config.name,
+      () => new RequestHistogram(config.name, config.help, config.labelNames, config.buckets),
+    );
+  }
+
   /**
    * A gauge whose values are read at scrape time. Label sets not returned by `read` disappear
    * (the gauge is reset first); a failing `read` leaves the gauge empty and does not fail the
@@ -88,6 +110,15 @@ export class MetricsService {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  private registered<M extends RequestCounter | RequestHistogram>(name: string, create: () => M): M {
+    const found = this.existing<M>(name);
+    if (found) return found;
+    const metric = create();
+    // prom-client's registry takes any object with its metric interface (name, get, reset…).
+    this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+    return metric;
   }
 
   private existing<M>(name: string): M | undefined {

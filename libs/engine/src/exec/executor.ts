@@ -90,6 +90,16 @@ interface CachePlan {
   refresh: boolean;
 }
 
+/** A planned query with what running it needs: reused for every request of the same plan key. */
+interface QueryPlan {
+  nodes: PlanNode[];
+  document: DocumentNode;
+  /** Fragments and coerced variables of the request the plan was made for. */
+  scope: SelectionScope;
+  /** The document selects `__schema`/`__type`. */
+  introspection: boolean;
+}
+
 interface Prepared {
   document?: DocumentNode;
   errors?: readonly GraphQLError[];
@@ -134,7 +144,7 @@ export function badRequest(message: string, status = 400): QueryResponse {
 /** Parse → validate → plan (all cached per schema) → one statement per root field → JSON passthrough. */
 export class Executor {
   private readonly documents: Lru<string, Prepared>;
-  private readonly plans: Lru<string, PlanNode[]>;
+  private readonly plans: Lru<string, QueryPlan>;
 
   constructor(
     private readonly generated: GeneratedSchema,
@@ -155,6 +165,15 @@ export class Executor {
       return badRequest('operationName must be a string');
     if (req.variables != null && nestingDepth(req.variables) > MAX_VARIABLE_DEPTH)
       return badRequest(`variables are nested deeper than ${MAX_VARIABLE_DEPTH} levels`);
+
+    const variables = req.variables ?? {};
+    // Plans hold the permission filters and their bound values: one plan per policy key. A
+    // request seen before (same policy, operation, variables and text) skips parse, validation,
+    // variable coercion and planning: all of them depend on nothing else.
+    const planKey = `${policy?.key ?? ''}\u0000${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
+    const access = policy ? new Access(policy) : Access.open;
+    const known = this.plans.get(planKey);
+    if (known) return this.run(known, req, context, access);
 
     const prepared = this.prepare(req.query);
     if (prepared.errors) return errorsOnly(prepared.errors);
@@ -189,26 +208,24 @@ export class Executor {
         ),
       ]);
 
-    const variables = req.variables ?? {};
     const coerced = getVariableValues(this.generated.schema, operation.variableDefinitions ?? [], variables);
     if (coerced.errors) return errorsOnly(coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT')));
 
     const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
-    const access = policy ? new Access(policy) : Access.open;
     if (operation.operation === 'mutation') {
       const groups = collectFields(scope, 'Mutation', [operation.selectionSet]);
       return this.mutate(scope, groups, req, context, access);
     }
 
-    // Plans hold the permission filters and their bound values: one plan per policy key.
-    const planKey = `${policy?.key ?? ''}\u0000${req.operationName ?? ''}\u0000${JSON.stringify(variables)}\u0000${req.query}`;
-    let plan = this.plans.get(planKey);
-    if (!plan) {
-      const groups = collectFields(scope, 'Query', [operation.selectionSet]);
-      plan = this.planObject(scope, 'Query', groups, [], access);
-      this.plans.set(planKey, plan);
-    }
-    return this.run(plan, document, req, prepared.hasIntrospection, scope, context, access);
+    const groups = collectFields(scope, 'Query', [operation.selectionSet]);
+    const plan: QueryPlan = {
+      nodes: this.planObject(scope, 'Query', groups, [], access),
+      document,
+      scope,
+      introspection: prepared.hasIntrospection,
+    };
+    this.plans.set(planKey, plan);
+    return this.run(plan, req, context, access);
   }
 
   private prepare(query: string): Prepared {
@@ -504,31 +521,29 @@ export class Executor {
   }
 
   private async run(
-    plan: PlanNode[],
-    document: DocumentNode,
+    plan: QueryPlan,
     req: QueryRequest,
-    introspect: boolean,
-    scope: SelectionScope,
     context: unknown,
     access: Access,
   ): Promise<QueryResponse> {
+    const { nodes, scope } = plan;
     const errors: GraphQLError[] = [];
     const values = new Map<PlanNode, string>();
     const pending: Array<Promise<void>> = [];
-    const visit = (nodes: PlanNode[]) => {
-      for (const n of nodes) {
+    const visit = (list: PlanNode[]) => {
+      for (const n of list) {
         if (n.kind === 'object') visit(n.children);
         else if (n.kind === 'error') errors.push(n.error);
         else if (n.kind === 'sql') pending.push(this.runSql(n, values, errors, context));
         else if (n.kind === 'host') pending.push(this.runHost(n, values, errors, scope, context));
       }
     };
-    visit(plan);
+    visit(nodes);
     let introspection: Record<string, unknown> | undefined;
-    if (introspect && plan.some((n) => n.kind === 'introspection')) {
+    if (plan.introspection && nodes.some((n) => n.kind === 'introspection')) {
       const result = await execute({
         schema: this.generated.schema,
-        document: access.introspectionDocument(document, this.generated.schema),
+        document: access.introspectionDocument(plan.document, this.generated.schema),
         operationName: req.operationName ?? undefined,
         variableValues: req.variables ?? undefined,
         rootValue: {},
@@ -542,7 +557,7 @@ export class Executor {
       if (result.errors) errors.push(...result.errors);
     }
     await Promise.all(pending);
-    return respond(writeObject(plan, values, introspection), errors);
+    return respond(writeObject(nodes, values, introspection), errors);
   }
 
   /**
