@@ -642,6 +642,59 @@ describe('cached results are never shared between identities', () => {
   });
 });
 
+describe('a version that changes only roles, permissions or keys keeps every engine and connection', () => {
+  const ORDERS = '{ orders(order_by: [{field: "id"}]) @cache(ttl: 60, key: "kept-engine") { id } }';
+  const RELOAD =
+    'mutation ($name: String!) { reloadDataSource(name: $name) { success nodes { node success } } }';
+
+  /** The work nodes' connections to the data database opened after `since` (the database's clock). */
+  async function opened(since: Date): Promise<string[]> {
+    const res = await db.query<{ app: string; pid: number }>(
+      `SELECT application_name AS app, pid FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'muninn:%' AND backend_start > $1
+        ORDER BY pid`,
+      [since],
+    );
+    return res.rows.map((r) => `${r.app}#${r.pid}`);
+  }
+
+  const now = async (): Promise<Date> =>
+    (await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0].t;
+  const kept = (node: NodeProcess) =>
+    node.log.split('\n').filter((l) => l.includes('the served engine and its connections are kept')).length;
+
+  it('a permission change applies on both nodes within 1 s (also to results cached under a custom key) without a new connection; a reload reconnects', async () => {
+    await manage(CREATE_ROLE, { input: { name: 'kept' } });
+    const key = await createKey({ name: 'kept-1', defaultRole: 'kept', claims: { user_id: '1' } });
+    const orders = async (node: NodeProcess) => ids((await ok(node, ORDERS, apiKey(key))).orders);
+    // Warm: both nodes hold connections and have the answer cached (the role has no rows yet).
+    for (const node of [a, b, a, b]) expect(await orders(node)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const keptBefore = [kept(a), kept(b)];
+    const since = await now();
+
+    const answered = await managed(SET_PERMISSION, { input: ownOrders('kept', '[$auth.user_id_int]') });
+    await onEveryNodeWithin(
+      'permission on a kept engine',
+      answered,
+      [a, b],
+      async (node) => JSON.stringify(await orders(node)) === '[1,2]',
+    );
+    for (const node of [a, b]) expect(await orders(node)).toEqual([1, 2]);
+    expect(await opened(since)).toEqual([]);
+    expect([kept(a), kept(b)]).toEqual([keptBefore[0] + 1, keptBefore[1] + 1]);
+
+    // A reload bumps the source's row: both nodes build a new engine and connect again.
+    const reloadedAt = await now();
+    const reload = await manage<{ reloadDataSource: OperationResult }>(RELOAD, { name: 'conf' });
+    expectApplied(reload.reloadDataSource, ['a', 'b']);
+    for (const node of [a, b]) expect(await orders(node)).toEqual([1, 2]);
+    expect(
+      (await opened(reloadedAt)).filter((c) => c.startsWith('muninn:conf#')).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect([kept(a), kept(b)]).toEqual([keptBefore[0] + 1, keptBefore[1] + 1]);
+  });
+});
+
 describe('Redis killed mid-load', () => {
   it(
     'no request fails, readiness stays 200 with l2 down, and L2 works again after a restart on the same port',

@@ -295,6 +295,21 @@ describe('management API: roles, permissions, API keys, cache invalidation', () 
     expectClearError(gone.errors, 'NOT_FOUND', /role "analyst" does not exist/);
   });
 
+  it('the built-in admin role can be neither deleted nor disabled', async () => {
+    const deleted = await admin('mutation { deleteRole(name: "admin") { success } }');
+    expectClearError(deleted.errors, 'CONFLICT', /admin role cannot be deleted/);
+    const disabled = await admin(
+      'mutation { updateRole(name: "admin", input: { disabled: true }) { disabled } }',
+    );
+    expectClearError(disabled.errors, 'CONFLICT', /admin role cannot be disabled/);
+    // Other changes to it are allowed, and the role is still there, enabled.
+    const described = await admin<{ updateRole: { disabled: boolean } }>(
+      'mutation { updateRole(name: "admin", input: { description: "cluster administrators" }) { disabled } }',
+    );
+    expect(described.data!.updateRole).toEqual({ disabled: false });
+    expect(await sql(`SELECT disabled FROM roles WHERE name = 'admin'`)).toEqual([{ disabled: false }]);
+  });
+
   it('creates an API key shown once and stored hashed; a role in use cannot be deleted', async () => {
     expect(
       (await admin('mutation { createRole(input: { name: "reader" }) { name } }')).errors,

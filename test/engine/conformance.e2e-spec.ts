@@ -1305,6 +1305,29 @@ describe('errors', () => {
     expect(body.errors?.[0].message).toMatch(/depth|deep/i);
     expect(c.statements).toHaveLength(0);
   });
+  it('fragments spread ten times over on each of ten levels: one statement, the right answer (each fragment is walked once)', async () => {
+    // Expanded naively this document has 10^10 spreads; depth check and planning must not expand it.
+    let doc = '{ customers(limit: 2, order_by: [{field: "id"}]) { ...F0 } }';
+    for (let i = 0; i < 10; i++) {
+      const inner =
+        i < 9
+          ? Array(10)
+              .fill(`...F${i + 1}`)
+              .join(' ')
+          : 'name';
+      doc += ` fragment F${i} on customers { id ${inner} }`;
+    }
+    c.reset();
+    const body = await c.run(doc);
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      customers: [
+        { id: 1, name: 'Alice Adams' },
+        { id: 2, name: "Bob O'Brien" },
+      ],
+    });
+    expect(c.statements).toHaveLength(1);
+  }, 20_000);
   it('a missing required by_pk argument', async () => {
     const { status, body } = await c.request('{ orders_by_pk { id } }');
     expect(status).toBe(200);

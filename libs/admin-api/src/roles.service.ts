@@ -8,6 +8,9 @@ import type { PermissionInput, RoleInput, RoleUpdateInput } from './inputs/acces
 import type { Permission, Role } from './models/access.model.js';
 import type { ClusterOperationResult } from './models/cluster.model.js';
 
+/** Built in (SPEC §7): callers with this role manage the cluster and bypass permission rows. */
+const ADMIN_ROLE = 'admin';
+
 function toPermission(p: PermissionEntity): Permission {
   return {
     role: p.role,
@@ -62,6 +65,11 @@ export class RolesService {
   }
 
   async update(name: string, input: RoleUpdateInput): Promise<Role> {
+    if (name === ADMIN_ROLE && input.disabled === true)
+      throw new AdminError(
+        'CONFLICT',
+        'the admin role cannot be disabled: admin API keys and tokens are how the cluster is managed',
+      );
     await this.changes.apply(`update role ${name}`, async (m) => {
       await this.lockRole(m, name, 'UPDATE', 'NOT_FOUND');
       const patch = Object.fromEntries(
@@ -72,8 +80,16 @@ export class RolesService {
     return (await this.get(name))!;
   }
 
-  /** Deletes the role and its permissions; refused while an API key still uses the role. */
+  /**
+   * Deletes the role and its permissions; refused while an API key still uses the role, and for
+   * the built-in admin role.
+   */
   async remove(name: string): Promise<ClusterOperationResult> {
+    if (name === ADMIN_ROLE)
+      throw new AdminError(
+        'CONFLICT',
+        'the admin role cannot be deleted: admin API keys and tokens are how the cluster is managed',
+      );
     const { operation } = await this.changes.apply(`delete role ${name}`, async (m) => {
       // The row lock orders this against createApiKey, which takes a share lock on its role.
       await this.lockRole(m, name, 'UPDATE', 'NOT_FOUND');

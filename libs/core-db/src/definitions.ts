@@ -21,6 +21,8 @@ export interface DataSourceDefinition {
   readOnly: boolean;
   description: string;
   loaded: boolean;
+  /** When the row last changed (ISO 8601); reloadDataSource bumps it to make nodes rebuild the source. */
+  updatedAt: string;
   catalogs: CatalogDefinition[];
 }
 
@@ -100,6 +102,7 @@ export async function readDefinitions(m: EntityManager): Promise<DefinitionsSnap
       readOnly: ds.readOnly,
       description: ds.description,
       loaded: ds.loaded,
+      updatedAt: ds.updatedAt.toISOString(),
       catalogs: (ds.catalogLinks ?? [])
         .map((l) => l.catalog)
         .filter((c): c is CatalogSourceEntity => c !== undefined)

@@ -23,6 +23,8 @@ import type { AccessPolicy } from '@app/engine';
 export interface Caller {
   identity: Identity;
   policy?: AccessPolicy;
+  /** The schema version whose roles and permissions were applied to this caller. */
+  version: number;
 }
 
 /** Entries of the per-version API-key lookup cache (hits and misses). */
@@ -89,12 +91,13 @@ export class CallerService implements OnModuleInit, OnModuleDestroy {
 
   /** The caller of a request; throws AuthError (401 bad credentials, 403 unknown/disabled role). */
   async resolve(headers: RequestHeaders): Promise<Caller> {
+    const version = this.sync.appliedVersion;
     const identity = await this.authenticator.authenticate(headers);
-    if (identity.superuser) return { identity };
+    if (identity.superuser) return { identity, version };
     const rules = await this.rules(identity.role);
     const denied = roleDenial(rules?.role, identity.role);
     if (denied) throw new AuthError(403, denied);
-    return { identity, policy: new RolePolicy(rules!, identity) };
+    return { identity, policy: new RolePolicy(rules!, identity), version };
   }
 
   private rules(role: string): Promise<RoleRules | undefined> {

@@ -13,6 +13,8 @@ export interface RequestContext {
   /** The caller has the `admin` role (the secret key, or an admin API key / token). */
   admin: boolean;
   identity?: Identity;
+  /** The schema version whose roles and permissions apply to the request (cached results are kept per version). */
+  version?: number;
 }
 
 export type LifecycleAction = 'load' | 'unload' | 'reload';

@@ -12,6 +12,7 @@ import {
   ClusterRequestError,
   type SchemaApplier,
   SchemaSyncService,
+  type SourceStatus,
 } from '@app/cluster';
 import { MUNINN_CONFIG, type MuninnConfig } from '@app/config';
 import { CoreDb, type DefinitionsSnapshot, readDefinitions, servedDataSources } from '@app/core-db';
@@ -127,7 +128,23 @@ export class EngineApplier implements SchemaApplier<Engine> {
     return dropped;
   }
 
+  /**
+   * What the served engine was built from. A version that changes only roles, permissions or API
+   * keys (no data source, catalog or storage) keeps that engine and its pools: callers' rules
+   * are per version anyway (CallerService), plans are keyed by the rules' digest, and cached
+   * results by the caller's version (scopeOf).
+   */
+  private served?: { definitions: string; engine: Engine; sources: SourceStatus[] };
+
   async build(snapshot: DefinitionsSnapshot) {
+    const definitions = engineDefinitions(snapshot);
+    const served = this.served;
+    if (served && served.definitions === definitions && served.sources.every((s) => s.ok)) {
+      this.logger.log(
+        `schema version ${snapshot.schemaVersion}: data sources and storages unchanged; the served engine and its connections are kept`,
+      );
+      return { payload: served.engine, sources: served.sources };
+    }
     const { engine: cfg } = this.config;
     // Object storages of this version (credentials decrypted here): DuckDB sources read s3://
     // files through them, as local copies (libs/storage).
@@ -154,9 +171,13 @@ export class EngineApplier implements SchemaApplier<Engine> {
         ? {
             store: this.cache,
             defaultTtlMs: this.config.cache.ttlMs > 0 ? this.config.cache.ttlMs : FALLBACK_TTL_MS,
-            // A new schema version (definitions, roles, permissions) starts a new generation.
+            // A new engine (new definitions) starts a new generation.
             epoch: `v${snapshot.schemaVersion}`,
-            scope: (context) => scopeOf((context as RequestContext | undefined)?.identity),
+            scope: (context) => {
+              const { identity, version } = (context as RequestContext | undefined) ?? {};
+              // The caller's version: entries written under other roles/permissions are not shared.
+              return `${version ?? snapshot.schemaVersion}\u0000${scopeOf(identity)}`;
+            },
           }
         : undefined,
     });
@@ -165,13 +186,24 @@ export class EngineApplier implements SchemaApplier<Engine> {
         `data source ${s.name} left out of schema version ${snapshot.schemaVersion}: ${s.error}`,
       );
     // The built-in core module is not a defined data source: it is not reported per node.
-    return { payload: engine, sources: engine.statuses.filter((s) => s.name !== this.core.source.name) };
+    const sources = engine.statuses.filter((s) => s.name !== this.core.source.name);
+    this.served = { definitions, engine, sources };
+    return { payload: engine, sources };
   }
 
   /** Requests in flight finish on the old engine: its pools close once their clients are returned. */
   async release(previous: AppliedSchema<Engine>): Promise<void> {
+    if (previous.payload === this.served?.engine) return; // kept for the new version
     await previous.payload.close();
   }
+}
+
+/**
+ * Everything of a version an engine is built from: the served data sources (with their catalogs
+ * and last change, which reloadDataSource bumps) and the object storages.
+ */
+function engineDefinitions(snapshot: DefinitionsSnapshot): string {
+  return JSON.stringify([servedDataSources(snapshot), snapshot.storages]);
 }
 
 /**

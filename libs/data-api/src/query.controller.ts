@@ -59,8 +59,12 @@ export class QueryController {
     }
     const engine = this.sync.current?.payload as Engine | undefined;
     if (!engine) return send(reply, problem(503, 'no schema is applied yet; retry shortly', 'NOT_READY'));
-    const { identity, policy } = caller;
-    const context: RequestContext = { admin: identity.superuser || identity.role === 'admin', identity };
+    const { identity, policy, version } = caller;
+    const context: RequestContext = {
+      admin: identity.superuser || identity.role === 'admin',
+      identity,
+      version,
+    };
     const operation = describeOperation(request.query, request.operationName);
     const started = performance.now();
     const res = await engine.execute(request, context, policy);

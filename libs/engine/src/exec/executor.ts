@@ -260,24 +260,32 @@ export class Executor {
     fragments: Record<string, FragmentDefinitionNode>,
   ): GraphQLError[] {
     const errors: GraphQLError[] = [];
-    const depthOf = (set: SelectionSetNode | undefined, seen: Set<string>): number => {
+    // Validation has refused fragment cycles, so a fragment's depth does not depend on where it is
+    // spread: each is measured once (a document spreading fragments many times over, level after
+    // level, would otherwise be walked exponentially often).
+    const fragmentDepth = new Map<string, number>();
+    const depthOf = (set: SelectionSetNode | undefined): number => {
       let max = 0;
       for (const sel of set?.selections ?? []) {
         if (sel.kind === Kind.FIELD) {
           if (sel.name.value.startsWith('__')) continue;
-          max = Math.max(max, 1 + depthOf(sel.selectionSet, seen));
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(sel.selectionSet, seen));
-        else if (!seen.has(sel.name.value) && fragments[sel.name.value]) {
-          seen.add(sel.name.value);
-          max = Math.max(max, depthOf(fragments[sel.name.value].selectionSet, seen));
-          seen.delete(sel.name.value);
+          max = Math.max(max, 1 + depthOf(sel.selectionSet));
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(sel.selectionSet));
+        else {
+          const name = sel.name.value;
+          let depth = fragmentDepth.get(name);
+          if (depth === undefined) {
+            depth = fragments[name] ? depthOf(fragments[name].selectionSet) : 0;
+            fragmentDepth.set(name, depth);
+          }
+          max = Math.max(max, depth);
         }
       }
       return max;
     };
     for (const def of document.definitions) {
       if (def.kind !== Kind.OPERATION_DEFINITION) continue;
-      const depth = depthOf(def.selectionSet, new Set());
+      const depth = depthOf(def.selectionSet);
       if (depth > this.opts.maxDepth)
         errors.push(
           new GraphQLError(

@@ -54,9 +54,10 @@ export function collectFields(
         const name = sel.name.value;
         const frag = scope.fragments[name];
         if (!frag || visited.has(name) || frag.typeCondition.name.value !== typeName) continue;
+        // Collected once per selection (as graphql-js does): spreading it again adds the same
+        // fields, and re-walking repeated spreads level after level would be exponential.
         visited.add(name);
         collectFields(scope, typeName, [frag.selectionSet], into, visited);
-        visited.delete(name);
       }
     }
   }
