@@ -63,6 +63,7 @@ beforeAll(async () => {
       SECRET_KEY: ADMIN_KEY,
       DRAIN_DELAY: '0s',
       MAX_DEPTH: '4',
+      MAX_ROOT_FIELDS: '3',
       MAX_BODY_SIZE: '1',
       LOG_LEVEL: 'debug',
       // `${ENV}` substitution in a data-source path, done on the node.
@@ -133,6 +134,34 @@ describe('work node data API (real processes, real PostgreSQL)', () => {
     expect(ok.json().errors).toBeUndefined();
     const deep = await post({ query: '{ customers { orders { customer { orders { id } } } } }' });
     expect(deep.json().errors[0].message).toMatch(/depth 5 exceeds the maximum depth 4/);
+  });
+
+  it('applies MAX_ROOT_FIELDS from the environment, counting fields inside modules, before any statement runs', async () => {
+    const three = await post({
+      query:
+        '{ a: customers(limit: 1) { id } b: customers(limit: 1) { id } function { core { info { version } } } }',
+    });
+    expect(three.json().errors).toBeUndefined();
+    expect(three.json().data.a).toHaveLength(1);
+    const mark = worker.log.length;
+    const many = Array.from({ length: 2000 }, (_, i) => `a${i}: customers { id }`).join(' ');
+    for (const query of [
+      '{ a: customers { id } b: customers { id } c: orders { id } d: tags { name } }',
+      '{ a: customers { id } b: customers { id } c: orders { id } function { core { info { version } } } }',
+      `{ ${many} }`,
+    ]) {
+      const res = await post({ query });
+      expect(res.status).toBe(200);
+      expect(res.json().data).toBeUndefined();
+      expect(res.json().errors).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(/more than 3 data fields at the root \(MAX_ROOT_FIELDS\)/),
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        }),
+      ]);
+    }
+    // Refused before planning: no statement was logged (LOG_LEVEL=debug logs every one).
+    expect(worker.log.slice(mark)).not.toContain('"msg":"sql"');
   });
 
   it('rejects malformed requests with 400, unknown media types with 415 and bodies over MAX_BODY_SIZE with 413', async () => {

@@ -184,6 +184,7 @@ export function loadConfig(role: NodeRole, env: Env, version = '0.0.0'): LoadedC
     },
     engine: {
       maxDepth: r.get('MAX_DEPTH', (v) => parseInteger(v, 1, 100)),
+      maxRootFields: r.get('MAX_ROOT_FIELDS', (v) => parseInteger(v, 0, 100_000)),
       defaultLimit: r.get('DEFAULT_LIMIT', (v) => parseInteger(v, 1, 1_000_000)),
       statementTimeoutMs: r.get('STATEMENT_TIMEOUT', positiveDuration),
       poolSize: r.get('DATA_SOURCE_POOL_SIZE', (v) => parseInteger(v, 1, 1000)),

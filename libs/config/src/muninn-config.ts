@@ -80,6 +80,8 @@ export interface AuthConfig {
 
 export interface EngineConfig {
   maxDepth: number;
+  /** Data fields (statements) one request may select at the root; 0 = no limit. */
+  maxRootFields: number;
   defaultLimit: number;
   statementTimeoutMs: number;
   poolSize: number;

@@ -166,6 +166,13 @@ export const VARIABLES: readonly VariableSpec[] = [
   },
   { name: 'MAX_DEPTH', roles: WORKER, default: '7', description: 'Maximum selection depth of a query.' },
   {
+    name: 'MAX_ROOT_FIELDS',
+    roles: WORKER,
+    default: '500',
+    description:
+      'Most data fields one request may select at the root (also inside modules): each is one statement. `0`: no limit.',
+  },
+  {
     name: 'DEFAULT_LIMIT',
     roles: WORKER,
     default: '2000',

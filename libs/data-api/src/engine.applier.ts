@@ -153,6 +153,7 @@ export class EngineApplier implements SchemaApplier<Engine> {
     this.resolveObjects = resolveObjects;
     const engine = await Engine.create([...servedDataSources(snapshot), this.core.source], {
       maxDepth: cfg.maxDepth,
+      maxRootFields: cfg.maxRootFields,
       defaultLimit: cfg.defaultLimit,
       statementTimeoutMs: cfg.statementTimeoutMs,
       poolSize: cfg.poolSize,

@@ -82,6 +82,7 @@ export class Engine {
     const drivers = new Map(accepted.map((s) => [s.spec.name, s.driver]));
     const executor = new Executor(generated, catalog, drivers, {
       maxDepth: options.maxDepth ?? 7,
+      maxRootFields: options.maxRootFields ?? 0,
       cacheSize: options.planCacheSize ?? 1000,
       logger: options.logger,
       onMutation: options.onMutation,

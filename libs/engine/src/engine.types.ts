@@ -90,6 +90,8 @@ export interface EngineOptions {
   remoteMutations?: Record<string, (request: QueryRequest, context: unknown) => Promise<QueryResponse>>;
   /** Maximum selection depth (SPEC §5); default 7. */
   maxDepth?: number;
+  /** Most data fields (one statement each) a request may select at the root, modules included; 0 or unset = no limit. */
+  maxRootFields?: number;
   /** Default `limit` of lists without one; default 2000 (Hugr's). */
   defaultLimit?: number;
   /** Per-statement timeout in ms; default 30 000. */

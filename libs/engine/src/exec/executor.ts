@@ -3,6 +3,7 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   GraphQLError,
+  type OperationDefinitionNode,
   Kind,
   type SelectionSetNode,
   Source,
@@ -109,6 +110,8 @@ interface Prepared {
 
 export interface ExecutorOptions {
   maxDepth: number;
+  /** 0 = no limit. */
+  maxRootFields: number;
   cacheSize: number;
   logger?: EngineLogger;
   /** After a mutation commits: the objects it wrote (cache invalidation hooks in here). */
@@ -119,6 +122,11 @@ export interface ExecutorOptions {
 }
 
 const INTROSPECTION = new Set(['__schema', '__type']);
+
+/** Documents (and plans) of longer queries are not cached: they are parsed and planned per request. */
+const MAX_CACHED_QUERY_LENGTH = 64 * 1024;
+/** Characters of query text (plus variables, for plans) behind each of the two caches together. */
+const CACHED_TEXT_BUDGET = 2 * 1024 * 1024;
 
 /** Deepest nesting of arrays/objects accepted in variables (deeper input is refused, not recursed). */
 const MAX_VARIABLE_DEPTH = 64;
@@ -152,8 +160,15 @@ export class Executor {
     private readonly sources: ReadonlyMap<string, SourceDriver>,
     private readonly opts: ExecutorOptions,
   ) {
-    this.documents = new Lru(opts.cacheSize);
-    this.plans = new Lru(opts.cacheSize);
+    // Bounded by the text they were made from as well as by count: a parsed document takes about
+    // 90 bytes of heap per character of query, so 1000 entries of 1 MB documents would be ~90 GB.
+    const weights = {
+      maxWeight: CACHED_TEXT_BUDGET,
+      maxEntryWeight: MAX_CACHED_QUERY_LENGTH,
+      weigh: (key: string) => key.length,
+    };
+    this.documents = new Lru(opts.cacheSize, weights);
+    this.plans = new Lru(opts.cacheSize, weights);
   }
 
   async execute(req: QueryRequest, context?: unknown, policy?: AccessPolicy): Promise<QueryResponse> {
@@ -212,12 +227,12 @@ export class Executor {
     if (coerced.errors) return errorsOnly(coerced.errors.map((e) => withCode(e, 'BAD_USER_INPUT')));
 
     const scope: SelectionScope = { fragments: prepared.fragments, variables: coerced.coerced };
-    if (operation.operation === 'mutation') {
-      const groups = collectFields(scope, 'Mutation', [operation.selectionSet]);
-      return this.mutate(scope, groups, req, context, access);
-    }
+    const rootType = operation.operation === 'mutation' ? 'Mutation' : 'Query';
+    const groups = collectFields(scope, rootType, [operation.selectionSet]);
+    const tooBroad = this.checkRootFields(scope, rootType, groups, operation);
+    if (tooBroad) return errorsOnly([tooBroad]);
+    if (operation.operation === 'mutation') return this.mutate(scope, groups, req, context, access);
 
-    const groups = collectFields(scope, 'Query', [operation.selectionSet]);
     const plan: QueryPlan = {
       nodes: this.planObject(scope, 'Query', groups, [], access),
       document,
@@ -295,6 +310,40 @@ export class Executor {
         );
     }
     return errors;
+  }
+
+  /**
+   * MAX_ROOT_FIELDS: every data field at the root (or inside modules) is a statement of its own,
+   * so their number is bounded before anything is planned or sent.
+   */
+  private checkRootFields(
+    scope: SelectionScope,
+    typeName: string,
+    groups: FieldGroups,
+    operation: OperationDefinitionNode,
+  ): GraphQLError | undefined {
+    const max = this.opts.maxRootFields;
+    if (!(max > 0)) return undefined;
+    const count = (type: string, fieldGroups: FieldGroups): number => {
+      const fields = this.generated.roots.get(type);
+      let n = 0;
+      for (const nodes of fieldGroups.values()) {
+        const rf = fields?.get(nodes[0].name.value);
+        if (!rf) continue;
+        n += rf.kind === 'module' ? count(rf.typeName, subFields(scope, rf.typeName, nodes)) : 1;
+        if (n > max) break;
+      }
+      return n;
+    };
+    const n = count(typeName, groups);
+    if (n <= max) return undefined;
+    return withCode(
+      new GraphQLError(
+        `the request selects more than ${max} data fields at the root (MAX_ROOT_FIELDS); split it into several requests`,
+        { nodes: operation },
+      ),
+      'GRAPHQL_VALIDATION_FAILED',
+    );
   }
 
   private planObject(
