@@ -408,18 +408,18 @@ describe('Redis killed mid-load', () => {
   );
 });
 
+/** A port whose cluster bus port (+10000) is free too. */
+async function clusterPort(taken: number[]): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if (taken.includes(port)) continue;
+    if ((await portFree(port)) && (await portFree(port + 10_000))) return port;
+  }
+}
+
 describe('Redis Cluster', () => {
   let a: TwoLevelCache;
   let b: TwoLevelCache;
-
-  /** A port whose cluster bus port (+10000) is free too. */
-  async function clusterPort(taken: number[]): Promise<number> {
-    for (;;) {
-      const port = 20_000 + Math.floor(Math.random() * 20_000);
-      if (taken.includes(port)) continue;
-      if ((await portFree(port)) && (await portFree(port + 10_000))) return port;
-    }
-  }
 
   beforeAll(async () => {
     const ports: number[] = [];
@@ -473,6 +473,122 @@ describe('Redis Cluster', () => {
     },
     BOUND_MS,
   );
+});
+
+describe('Redis Cluster failover', () => {
+  let a: TwoLevelCache;
+  let b: TwoLevelCache;
+  const servers = new Map<string, Server>();
+  let addresses: string[] = [];
+
+  const redisCli = (port: number, ...args: string[]) =>
+    spawnSync(binary('redis-cli'), ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 }).stdout;
+  const portOf = (address: string) => Number(address.split(':')[1]);
+  const role = (port: number) => redisCli(port, 'ROLE').split('\n')[0].trim();
+
+  beforeAll(async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 6; i++) ports.push(await clusterPort(ports));
+    for (const port of ports) {
+      const server = await startRedis(port, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '1000',
+        // A replica may take over however long ago it last heard from its master.
+        '--cluster-replica-validity-factor',
+        '0',
+      ]);
+      servers.set(server.address, server);
+    }
+    const created = spawnSync(
+      binary('redis-cli'),
+      [
+        '--cluster',
+        'create',
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(created.status).toBe(0);
+    await waitFor(
+      'cluster state ok',
+      () => ports.every((p) => /cluster_state:ok/.test(redisCli(p, 'CLUSTER', 'INFO'))),
+      15_000,
+      100,
+    );
+    // Masters first: the subscriber starts on the first address, which the test then fails.
+    const masters = ports.filter((p) => role(p) === 'master');
+    expect(masters).toHaveLength(3);
+    await waitFor(
+      'replicas in sync',
+      () =>
+        ports
+          .filter((p) => !masters.includes(p))
+          .every((p) => /master_link_status:up/.test(redisCli(p, 'INFO', 'replication'))),
+      15_000,
+      100,
+    );
+    addresses = [...masters, ...ports.filter((p) => !masters.includes(p))].map((p) => `127.0.0.1:${p}`);
+    a = await node('fa', 'redis', addresses);
+    b = await node('fb', 'redis', addresses);
+    expect(b.status().l2.up).toBe(true);
+  }, 60_000);
+
+  /** Whether an invalidation published by A drops B's L1 entry within `withinMs`. */
+  async function bHearsInvalidation(i: number, withinMs: number): Promise<boolean> {
+    // B's L1 is emptied first, so the count tells whether the entry left.
+    b.flushL1();
+    await b.set(`fo:${i}`, 'v', { ...ttl, tags: ['failover'] });
+    if (b.status().l1.entries !== 1) return false;
+    await a.invalidate(['failover']);
+    const deadline = Date.now() + withinMs;
+    while (Date.now() < deadline) {
+      if (b.status().l1.entries === 0) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  it('the invalidation channel follows the cluster when the node it listens on fails', async () => {
+    expect(await bHearsInvalidation(0, 5000)).toBe(true);
+    const failed = addresses[0];
+    await servers.get(failed)!.kill();
+    const alive = addresses.filter((x) => x !== failed).map(portOf);
+    await waitFor(
+      'failover: the replica took over',
+      // The failed master's replica is a master now, and the cluster serves every slot again.
+      () =>
+        alive.filter((p) => role(p) === 'master').length === 3 &&
+        alive.every((p) => /cluster_state:ok/.test(redisCli(p, 'CLUSTER', 'INFO'))),
+      30_000,
+      200,
+    );
+    // The data path follows the failover: what A writes, B reads from L2.
+    await waitFor(
+      'L2 shared again',
+      async () => {
+        await a.set('fo:shared', 'w', ttl);
+        b.flushL1();
+        return (await b.get('fo:shared'))?.hit === 'l2';
+      },
+      20_000,
+      100,
+    );
+    // So does the invalidation channel (its first resubscription flushes B's L1 once, so only
+    // answers after that count: two in a row).
+    let i = 1;
+    await waitFor('B hears invalidations again', () => bHearsInvalidation(i++, 1000), 20_000, 50);
+    expect(await bHearsInvalidation(i++, 2000)).toBe(true);
+    expect(await bHearsInvalidation(i++, 2000)).toBe(true);
+    expect(a.status().l2.up).toBe(true);
+    expect(b.status().l2.up).toBe(true);
+  }, 90_000);
 });
 
 describe('MuninnCacheModule', () => {

@@ -2,7 +2,6 @@ import KeyvRedis, {
   createClient,
   createCluster,
   Keyv,
-  type RedisClientOptions,
   type RedisClientType,
   type RedisClusterType,
 } from '@keyv/redis';
@@ -18,6 +17,8 @@ import {
 
 const DEFAULT_PORT = 6379;
 const PROBE_KEY = 'muninn:probe';
+/** Reconnect attempts of a cluster subscriber on one node before it moves to the next address. */
+const SUBSCRIBER_RETRIES_PER_NODE = 3;
 
 /** Quick first retries, then once a second: an outage is detected by failing operations anyway. */
 function reconnectStrategy(retries: number): number {
@@ -42,6 +43,8 @@ export class RedisConnection implements L2Connection {
   private readonly client: RedisClientType | RedisClusterType;
   private readonly cluster: boolean;
   private subscriber: RedisClientType | undefined;
+  private closing = false;
+  private lastRediscover = 0;
   private connecting: Promise<void> | undefined;
 
   constructor(private readonly options: L2ConnectionOptions) {
@@ -71,6 +74,8 @@ export class RedisConnection implements L2Connection {
     }
     // Failures surface as rejected operations (throwOnErrors); the events themselves carry nothing more.
     this.client.on('error', () => undefined);
+    // A cluster node that cannot be reached may have failed over: read the topology again.
+    if (this.cluster) this.client.on('node-error', () => this.rediscoverSoon());
     const store = new KeyvRedis<L2Value>(this.client, { throwOnErrors: true, throwOnConnectError: true });
     this.keyv = new Keyv<L2Value>({ store, namespace: undefined, useKeyPrefix: false, throwOnErrors: true });
     this.keyv.on('error', () => undefined);
@@ -119,26 +124,19 @@ export class RedisConnection implements L2Connection {
     onReconnect: () => void,
     onDrop: (err: unknown) => void,
   ): void {
-    if (this.subscriber) return;
-    // PUBLISH reaches every node of a cluster, so one connection to one node hears everything.
-    const overrides: Partial<RedisClientOptions> = {
+    if (this.subscriber || this.closing) return;
+    if (this.cluster) {
+      this.subscribeCluster(0, { channel, onMessage, onReconnect }, false);
+      return;
+    }
+    const sub = (this.client as RedisClientType).duplicate({
       disableOfflineQueue: false, // SUBSCRIBE may be sent before Redis is reachable
-      socket: {
-        ...this.nodes[0]!,
-        connectTimeout: Math.max(1000, this.options.timeoutMs * 4),
-        reconnectStrategy,
-      },
-    };
-    const sub = this.cluster
-      ? (createClient({
-          username: this.options.username || undefined,
-          password: this.options.password || undefined,
-          ...overrides,
-        }) as RedisClientType)
-      : ((this.client as RedisClientType).duplicate(overrides) as RedisClientType);
+      socket: { ...this.nodes[0]!, connectTimeout: this.subscriberTimeout, reconnectStrategy },
+    }) as RedisClientType;
     this.subscriber = sub;
     let readyBefore = false;
     sub.on('error', (err: unknown) => {
+      // One Redis: the subscriber losing it is the L2 going away.
       if (readyBefore) onDrop(err);
     });
     sub.on('ready', () => {
@@ -149,7 +147,75 @@ export class RedisConnection implements L2Connection {
     sub.subscribe(channel, (message) => onMessage(message)).catch(() => undefined);
   }
 
+  /**
+   * Redis Cluster: PUBLISH reaches every node, so one connection to any node hears everything.
+   * When that node fails (or cannot be reached), the subscriber moves on to the next configured
+   * address, so a failover never leaves this node deaf. A dropped subscriber is not an L2 outage
+   * here (the data connection follows the cluster on its own); every (re)subscription after the
+   * first calls `onReconnect`, as messages may have been missed meanwhile.
+   */
+  private subscribeCluster(
+    index: number,
+    on: { channel: string; onMessage: (message: string) => void; onReconnect: () => void },
+    missedSome: boolean,
+  ): void {
+    if (this.closing) return;
+    let movedOn = false;
+    let readyBefore = false;
+    const moveOn = () => {
+      if (movedOn || this.closing) return;
+      movedOn = true;
+      if (sub.isOpen) sub.destroy();
+      // The next address: a few quick retries on each, so a failover is followed within seconds.
+      setTimeout(() => this.subscribeCluster((index + 1) % this.nodes.length, on, true), 50).unref();
+    };
+    const sub = createClient({
+      username: this.options.username || undefined,
+      password: this.options.password || undefined,
+      disableOfflineQueue: false,
+      socket: {
+        ...this.nodes[index]!,
+        connectTimeout: this.subscriberTimeout,
+        reconnectStrategy: (retries: number) => {
+          if (retries < SUBSCRIBER_RETRIES_PER_NODE) return reconnectStrategy(retries);
+          setImmediate(moveOn);
+          return new Error('moving the subscriber to another cluster node');
+        },
+      },
+    }) as RedisClientType;
+    this.subscriber = sub;
+    sub.on('error', () => undefined);
+    sub.on('ready', () => {
+      if (readyBefore || missedSome) on.onReconnect();
+      readyBefore = true;
+    });
+    sub.connect().catch(moveOn);
+    sub.subscribe(on.channel, (message) => on.onMessage(message)).catch(() => undefined);
+  }
+
+  /**
+   * Redis Cluster: reads the slot map again (at most once a second). node-redis does so only on a
+   * MOVED reply, which never comes while the client of a failed master is offline: its slots would
+   * stay unreachable after the replica took over. `rediscover` is node-redis's own (internal)
+   * refresh; the failover test in test/cache.e2e-spec.ts covers it.
+   */
+  private rediscoverSoon(): void {
+    const now = Date.now();
+    if (this.closing || now - this.lastRediscover < 1000) return;
+    this.lastRediscover = now;
+    const slots = (this.client as unknown as { _slots?: { rediscover?: (start: unknown) => Promise<void> } })
+      ._slots;
+    if (typeof slots?.rediscover !== 'function') return;
+    const start = this.nodes[Math.floor(Math.random() * this.nodes.length)]!;
+    slots.rediscover({ options: { socket: { ...start } } }).catch(() => undefined);
+  }
+
+  private get subscriberTimeout(): number {
+    return Math.max(1000, this.options.timeoutMs * 4);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     const sub = this.subscriber;
     this.subscriber = undefined;
     if (sub?.isOpen) sub.destroy();
