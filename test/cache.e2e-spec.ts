@@ -417,40 +417,50 @@ async function clusterPort(taken: number[]): Promise<number> {
   }
 }
 
+const redisCli = (port: number, ...args: string[]) =>
+  spawnSync(binary('redis-cli'), ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 }).stdout;
+
+/** A Redis Cluster of `masters` × (1 + `replicas`) redis-servers, once every node says it is ok. */
+async function startCluster(
+  masters: number,
+  replicas: number,
+  extra: string[] = [],
+): Promise<{ ports: number[]; servers: Map<number, Server> }> {
+  const ports: number[] = [];
+  const servers = new Map<number, Server>();
+  for (let i = 0; i < masters * (1 + replicas); i++) ports.push(await clusterPort(ports));
+  for (const port of ports) {
+    const args = ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, ...extra];
+    servers.set(port, await startRedis(port, args));
+  }
+  const created = spawnSync(
+    binary('redis-cli'),
+    [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      String(replicas),
+      '--cluster-yes',
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  expect(created.status).toBe(0);
+  await waitFor(
+    'cluster state ok',
+    () => ports.every((p) => /cluster_state:ok/.test(redisCli(p, 'CLUSTER', 'INFO'))),
+    15_000,
+    100,
+  );
+  return { ports, servers };
+}
+
 describe('Redis Cluster', () => {
   let a: TwoLevelCache;
   let b: TwoLevelCache;
 
   beforeAll(async () => {
-    const ports: number[] = [];
-    for (let i = 0; i < 3; i++) ports.push(await clusterPort(ports));
-    for (const port of ports) {
-      await startRedis(port, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`]);
-    }
-    const created = spawnSync(
-      binary('redis-cli'),
-      [
-        '--cluster',
-        'create',
-        ...ports.map((p) => `127.0.0.1:${p}`),
-        '--cluster-replicas',
-        '0',
-        '--cluster-yes',
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    expect(created.status).toBe(0);
-    await waitFor(
-      'cluster state ok',
-      () =>
-        ports.every((p) =>
-          /cluster_state:ok/.test(
-            spawnSync(binary('redis-cli'), ['-p', String(p), 'CLUSTER', 'INFO'], { encoding: 'utf8' }).stdout,
-          ),
-        ),
-      15_000,
-      100,
-    );
+    const { ports } = await startCluster(3, 0);
     const addresses = ports.map((p) => `127.0.0.1:${p}`);
     a = await node('a', 'redis', addresses);
     b = await node('b', 'redis', addresses);
@@ -481,47 +491,19 @@ describe('Redis Cluster failover', () => {
   const servers = new Map<string, Server>();
   let addresses: string[] = [];
 
-  const redisCli = (port: number, ...args: string[]) =>
-    spawnSync(binary('redis-cli'), ['-p', String(port), ...args], { encoding: 'utf8', timeout: 5000 }).stdout;
   const portOf = (address: string) => Number(address.split(':')[1]);
   const role = (port: number) => redisCli(port, 'ROLE').split('\n')[0].trim();
 
   beforeAll(async () => {
-    const ports: number[] = [];
-    for (let i = 0; i < 6; i++) ports.push(await clusterPort(ports));
-    for (const port of ports) {
-      const server = await startRedis(port, [
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        '1000',
-        // A replica may take over however long ago it last heard from its master.
-        '--cluster-replica-validity-factor',
-        '0',
-      ]);
-      servers.set(server.address, server);
-    }
-    const created = spawnSync(
-      binary('redis-cli'),
-      [
-        '--cluster',
-        'create',
-        ...ports.map((p) => `127.0.0.1:${p}`),
-        '--cluster-replicas',
-        '1',
-        '--cluster-yes',
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    expect(created.status).toBe(0);
-    await waitFor(
-      'cluster state ok',
-      () => ports.every((p) => /cluster_state:ok/.test(redisCli(p, 'CLUSTER', 'INFO'))),
-      15_000,
-      100,
-    );
+    // A replica may take over however long ago it last heard from its master.
+    const cluster = await startCluster(3, 1, [
+      '--cluster-node-timeout',
+      '1000',
+      '--cluster-replica-validity-factor',
+      '0',
+    ]);
+    const { ports } = cluster;
+    for (const [port, server] of cluster.servers) servers.set(`127.0.0.1:${port}`, server);
     // Masters first: the subscriber starts on the first address, which the test then fails.
     const masters = ports.filter((p) => role(p) === 'master');
     expect(masters).toHaveLength(3);
