@@ -10,7 +10,8 @@
 //   BENCH_ROUNDS       repeat the whole matrix this many times and keep the median (default 1)
 //   BENCH_TARGETS      comma list of muninn, postgraphile, raw-pg (default: all three)
 //   BENCH_OUT          markdown file to write (default docs/benchmarks.md for a run of all three
-//                      targets; a partial run writes a file only when BENCH_OUT is set)
+//                      targets; a partial run writes a file only when BENCH_OUT is set; `-`
+//                      writes none)
 //   BENCH_STRICT=1     exit 1 when a target ratio is missed (default: report only)
 //
 // Every child process and both databases (muninn_bench, muninn_bench_core) are removed at the end,
@@ -53,7 +54,9 @@ function readConfig() {
       throw new Error(`BENCH_TARGETS: unknown target "${t}" (use ${Object.keys(TARGETS).join(', ')})`);
   }
   const full = Object.keys(TARGETS).every((t) => targets.includes(t));
-  const out = process.env.BENCH_OUT?.trim() || (full ? 'docs/benchmarks.md' : undefined);
+  // `-` writes no file (as in bench/cache.mjs and bench/duckdb.mjs)
+  const asked = process.env.BENCH_OUT?.trim();
+  const out = asked === '-' ? undefined : asked || (full ? 'docs/benchmarks.md' : undefined);
   return {
     ...loadConfig(),
     targets: Object.keys(TARGETS).filter((t) => targets.includes(t)),
