@@ -20,7 +20,14 @@
  *   By status: cancelled [4] 99.99 · new [5, 8] 160 · paid [1, 3, 7] 386.25 · shipped [2, 6] 515.25
  *   ISO weeks (Monday): 2024-02-26 [1, 2] · 2024-03-04 [3, 4, 5, 6] · 2024-03-11 [8] · null [7]
  */
-import { type Conformance, type Data, itUnless, openConformance, unsupportedOn } from './support.js';
+import {
+  type Conformance,
+  type Data,
+  conformanceKind,
+  itUnless,
+  openConformance,
+  unsupportedOn,
+} from './support.js';
 
 let c: Conformance;
 
@@ -1585,4 +1592,26 @@ describe('time buckets do not depend on the session time zone (UTC+14)', () => {
         orders_aggregation: { created_at: { min: '2024-03-01T09:00:00Z', max: '2024-03-12T07:30:00Z' } },
       },
     }));
+});
+
+describe('JSON fields at a path (Hugr JSONAggregation)', () => {
+  // attrs by hand: tier on 1, 2, 3, 5 (4 has no attrs); prefs.news true on 1, false on 5.
+  const query =
+    '{ customers_aggregation { attrs { all: count tiers: count(path: "tier") news: bool_or(path: "prefs.news") } } }';
+
+  it('is served on PostgreSQL, and refused with the documented message elsewhere', async () => {
+    const body = await c.run(query);
+    if (conformanceKind() === 'postgres') {
+      expect(
+        await sqlJson(
+          `SELECT json_build_object('all', count(attrs), 'tiers', count(attrs -> 'tier'), 'news', bool_or((attrs #>> '{prefs,news}')::boolean)) AS j FROM customers`,
+        ),
+      ).toEqual({ all: 4, tiers: 4, news: true });
+      expect(body).toEqual({ data: { customers_aggregation: { attrs: { all: 4, tiers: 4, news: true } } } });
+    } else {
+      expect(body.errors?.[0].message).toBe(
+        `aggregations at a JSON path are not supported on ${conformanceKind()} sources`,
+      );
+    }
+  });
 });

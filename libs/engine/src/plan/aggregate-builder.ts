@@ -6,6 +6,7 @@ import type { FieldGroups, SelectionScope } from './selection.js';
 import { subFields } from './selection.js';
 import { PERMISSION_FILTER } from './access.js';
 import { catalogLiteral } from './sql.js';
+import type { JsonPathResult } from './dialect.js';
 
 /** What aggregates are computed over: rows under `alias`, joins added for forward relations. */
 interface AggContext {
@@ -282,6 +283,10 @@ export class AggregateBuilder {
       const fn = group[0].name.value;
       const args = group[0].arguments?.length ? this.qb.argsOf(typeName, group[0]) : {};
       const distinct = args.distinct === true ? 'DISTINCT ' : '';
+      if (scalar === 'JSON' && fn !== '__typename') {
+        pairs.push([key, this.jsonFunction(fn, expr, args, distinct, where)]);
+        continue;
+      }
       let sql: string;
       if (fn === '__typename') sql = catalogLiteral(typeName);
       else if (fn === 'count' || fn === 'sum' || fn === 'avg') sql = d.agg(fn, expr, where());
@@ -296,6 +301,44 @@ export class AggregateBuilder {
       pairs.push([key, sql]);
     }
     return this.qb.dialect.object(pairs);
+  }
+
+  /**
+   * A function of Hugr's `JSONAggregation`: over the JSON values themselves, or over the values
+   * at `path` (`details.amount` or `$.details.amount`). Numbers and booleans are taken only where
+   * the value is of that JSON type; other values count as NULL.
+   */
+  private jsonFunction(
+    fn: string,
+    json: string,
+    args: Record<string, unknown>,
+    distinct: string,
+    where: (extra?: string) => string | undefined,
+  ): string {
+    const d = this.qb.dialect;
+    const add = (v: unknown) => this.qb.params.add(v);
+    const keys = args.path == null ? undefined : jsonPathKeys(String(args.path));
+    if (keys && !d.jsonPath)
+      throw new EngineError(
+        'BAD_USER_INPUT',
+        `aggregations at a JSON path are not supported on ${d.type} sources`,
+      );
+    const at = (as: JsonPathResult) => (keys ? d.jsonPath!(json, keys, as, add) : json);
+    const fmt = (e: string) => this.qb.format('JSON', e);
+    if (fn === 'count') return d.agg('count', at('json'), where());
+    if (fn === 'list' || fn === 'any' || fn === 'last') {
+      const value = at('json');
+      const notNull = where(`${value} IS NOT NULL`);
+      if (fn === 'list') return d.listAgg(distinct, fmt(value), notNull);
+      if (fn === 'any') return d.anyAgg(fmt(value), notNull!);
+      return d.lastAgg(fmt(value), notNull!, d.agg('count', value, where()));
+    }
+    // The rest take `path: String!` (the schema requires it).
+    if (!keys) throw new EngineError('BAD_USER_INPUT', `${fn} of a JSON field needs a path`);
+    if (fn === 'sum' || fn === 'avg' || fn === 'min' || fn === 'max') return d.agg(fn, at('number'), where());
+    if (fn === 'bool_and' || fn === 'bool_or') return d.boolean(d.agg(fn, at('boolean'), where()));
+    if (fn === 'string_agg') return d.stringAgg(distinct, at('text'), String(args.sep ?? ''), where(), add);
+    throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
   }
 
   /**
@@ -439,4 +482,15 @@ export class AggregateBuilder {
   private target(f: RelationField): DataObject {
     return this.qb.catalogObject(f.target);
   }
+}
+
+/** Keys of an aggregation `path`: `a.b` or `$.a.b`; keys never hold quotes, brackets or spaces. */
+export function jsonPathKeys(path: string): string[] {
+  const keys = path.replace(/^\$\.?/, '').split('.');
+  if (!keys.length || keys.some((k) => !/^[^\s"'\\[\]]+$/.test(k)))
+    throw new EngineError(
+      'BAD_USER_INPUT',
+      `path ${JSON.stringify(path).slice(0, 120)}: expected keys separated by dots, e.g. "details.amount" or "$.details.amount"`,
+    );
+  return keys;
 }

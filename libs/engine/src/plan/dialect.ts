@@ -80,6 +80,12 @@ export interface Dialect {
   /** Regular-expression match anywhere in the value. */
   regex(expr: string, p: string): string;
   jsonOp(expr: string, op: 'eq' | 'contains' | 'has' | 'has_all', value: unknown, add: AddParam): string;
+  /**
+   * The value at `keys` (a path of object keys, bound as parameters) of a JSON value: as JSON, as
+   * text, as a number (NULL unless a JSON number) or as a boolean (NULL unless a JSON boolean).
+   * PostgreSQL only for now: without it, aggregations with a JSON `path` are refused.
+   */
+  jsonPath?(json: string, keys: readonly string[], as: JsonPathResult, add: AddParam): string;
   listOp(expr: string, op: 'eq' | 'contains' | 'intersects', value: unknown, add: AddParam): string;
   /** A structured field's stored value as JSON, and the type tests of such values. */
   jsonValue(expr: string): string;
@@ -109,6 +115,8 @@ export interface MutationSql {
   counted(sql: string): string;
   affected(rows: Record<string, unknown>[]): number;
 }
+
+export type JsonPathResult = 'json' | 'text' | 'number' | 'boolean';
 
 /** PostgreSQL (and DuckDB, whose mutations are refused): RETURNING through a CTE. */
 const postgresMutation: MutationSql = {
@@ -181,6 +189,14 @@ export const postgresDialect: Dialect = {
   inList: (expr, values, add) => `${expr} = ANY(${add(values)})`,
   like: (expr, p, ci) => `${expr} ${ci ? 'ILIKE' : 'LIKE'} ${p}`,
   regex: (expr, p) => `${expr} ~ ${p}`,
+  jsonPath(json, keys, as, add) {
+    const value = `jsonb_extract_path((${json})::jsonb, ${keys.map((k) => `${add(k)}::text`).join(', ')})`;
+    if (as === 'json') return value;
+    if (as === 'text') return `(${value} #>> '{}')`;
+    const type = as === 'number' ? 'number' : 'boolean';
+    const cast = as === 'number' ? 'float8' : 'boolean';
+    return `CASE WHEN jsonb_typeof(${value}) = '${type}' THEN (${value} #>> '{}')::${cast} END`;
+  },
   jsonOp(expr, op, value, add) {
     const j = `(${expr})::jsonb`;
     switch (op) {

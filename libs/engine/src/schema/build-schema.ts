@@ -85,7 +85,20 @@ export function aggregationFunctions(scalar: ScalarName): Array<[string, string]
     case 'Boolean':
       return [['count', 'BigInt'], ['bool_and', 'Boolean'], ['bool_or', 'Boolean'], ...list];
     case 'JSON':
-      return [['count', 'BigInt'], ...list];
+      // Hugr's JSONAggregation: every function takes the `path` of the value inside the JSON.
+      return [
+        ['count(path: String)', 'BigInt'],
+        ['list(path: String, distinct: Boolean = false)', '[JSON!]'],
+        ['any(path: String)', 'JSON'],
+        ['last(path: String)', 'JSON'],
+        ['sum(path: String!)', 'Float'],
+        ['avg(path: String!)', 'Float'],
+        ['min(path: String!)', 'Float'],
+        ['max(path: String!)', 'Float'],
+        ['string_agg(path: String!, sep: String!, distinct: Boolean = false)', 'String'],
+        ['bool_and(path: String!)', 'Boolean'],
+        ['bool_or(path: String!)', 'Boolean'],
+      ];
     default:
       return [['count', 'BigInt'], ['min', scalar], ['max', scalar], ...list];
   }
