@@ -83,9 +83,8 @@ export interface Dialect {
   /**
    * The value at `keys` (a path of object keys, bound as parameters) of a JSON value: as JSON, as
    * text, as a number (NULL unless a JSON number) or as a boolean (NULL unless a JSON boolean).
-   * PostgreSQL only for now: without it, aggregations with a JSON `path` are refused.
    */
-  jsonPath?(json: string, keys: readonly string[], as: JsonPathResult, add: AddParam): string;
+  jsonPath(json: string, keys: readonly string[], as: JsonPathResult, add: AddParam): string;
   listOp(expr: string, op: 'eq' | 'contains' | 'intersects', value: unknown, add: AddParam): string;
   /** A structured field's stored value as JSON, and the type tests of such values. */
   jsonValue(expr: string): string;
@@ -117,6 +116,9 @@ export interface MutationSql {
 }
 
 export type JsonPathResult = 'json' | 'text' | 'number' | 'boolean';
+
+/** A JSON path as DuckDB and MariaDB read it, `$."key"."key"` (bound; keys hold no `"` or `\\`). */
+const quotedJsonPath = (keys: readonly string[]) => `$${keys.map((k) => `."${k}"`).join('')}`;
 
 /** PostgreSQL (and DuckDB, whose mutations are refused): RETURNING through a CTE. */
 const postgresMutation: MutationSql = {
@@ -259,6 +261,14 @@ export const duckdbDialect: Dialect = {
   // PostgreSQL's LIKE escapes with a backslash by default; DuckDB's only when told.
   like: (expr, p, ci) => `${expr} ${ci ? 'ILIKE' : 'LIKE'} ${p} ESCAPE '\\'`,
   regex: (expr, p) => `regexp_matches(${expr}, ${p})`,
+  jsonPath(json, keys, as, add) {
+    const path = add(quotedJsonPath(keys));
+    if (as === 'json') return `json_extract(${json}, ${path})`;
+    if (as === 'text') return `json_extract_string(${json}, ${path})`;
+    const types = as === 'number' ? `'BIGINT', 'UBIGINT', 'DOUBLE'` : `'BOOLEAN'`;
+    const cast = as === 'number' ? 'DOUBLE' : 'BOOLEAN';
+    return `CASE WHEN json_type(${json}, ${path}) IN (${types}) THEN CAST(json_extract_string(${json}, ${path}) AS ${cast}) END`;
+  },
   jsonOp(expr, op, value, add) {
     const j = `(${expr})::json`;
     // A key test as jsonb_exists does it: a key of an object, or a string element of an array.
@@ -461,6 +471,14 @@ export const mysqlDialect: Dialect = {
     values.length ? `${expr} IN (${values.map((v) => add(v)).join(', ')})` : 'FALSE',
   like: (expr, p, ci) => (ci ? `LOWER(${expr}) LIKE LOWER(${p})` : `${expr} LIKE ${p}`),
   regex: (expr, p) => `${expr} REGEXP ${p}`,
+  jsonPath(json, keys, as, add) {
+    const value = `JSON_EXTRACT(${json}, ${add(quotedJsonPath(keys))})`;
+    if (as === 'json') return value;
+    if (as === 'text') return `JSON_UNQUOTE(${value})`;
+    if (as === 'number')
+      return `CASE WHEN JSON_TYPE(${value}) IN ('INTEGER', 'DOUBLE', 'DECIMAL') THEN CAST(JSON_UNQUOTE(${value}) AS DOUBLE) END`;
+    return `CASE WHEN JSON_TYPE(${value}) = 'BOOLEAN' THEN JSON_UNQUOTE(${value}) = 'true' END`;
+  },
   jsonOp(expr, op, value, add) {
     const has = (key: string) => {
       const p = add(key);
