@@ -5,6 +5,6 @@ export * from './auth-config.js';
 export * from './authenticator.js';
 export * from './core-db-auth-store.js';
 export { JwtProvider, type JwtKeySource, type JwtProviderOptions } from './jwt-provider.js';
-export { cookieValue, headerValue, secretEquals } from './request-headers.js';
+export { Secret, cookieValue, headerValue } from './request-headers.js';
 export * from './memory-auth-store.js';
 export * from './policy.js';

@@ -1,11 +1,4 @@
-import {
-  Secret,
-  cookieValue,
-  headerValue,
-  lowerCaseHeader,
-  lowerCaseHeaders,
-  secretEquals,
-} from './request-headers.js';
+import { Secret, cookieValue, headerValue, lowerCaseHeader, lowerCaseHeaders } from './request-headers.js';
 
 describe('Secret', () => {
   const secret = new Secret('s3cr3t-ключ');
@@ -30,9 +23,9 @@ describe('Secret', () => {
     expect(new Secret('abc\u0000').matches('abc\u0000')).toBe(true);
   });
 
-  it('agrees with secretEquals', () => {
+  it('agrees with plain equality', () => {
     for (const given of ['x', 's3cr3t-ключ', 's3cr3t-ключ ', ''])
-      expect(secret.matches(given)).toBe(secretEquals(given, 's3cr3t-ключ'));
+      expect(secret.matches(given)).toBe(given === 's3cr3t-ключ');
   });
 });
 

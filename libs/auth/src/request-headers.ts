@@ -1,4 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { RequestHeaders } from './auth.types.js';
 
 /**
@@ -49,13 +49,6 @@ export function cookieValue(headers: RequestHeaders, name: string): string | und
     return value === '' ? undefined : value;
   }
   return undefined;
-}
-
-const sha256 = (v: string): Buffer => hash('sha256', v, 'buffer');
-
-/** Constant-time equality of a presented secret with the configured one (digests hide the length too). */
-export function secretEquals(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), sha256(expected));
 }
 
 /**

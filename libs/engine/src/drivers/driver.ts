@@ -1,3 +1,4 @@
+import { EngineError } from '../errors.js';
 import type { Dialect } from '../plan/dialect.js';
 
 /** Runs SQL inside a transaction; rows come back as objects keyed by column. */
@@ -16,4 +17,19 @@ export interface SourceDriver {
   /** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(work: (run: TransactionRun) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * `check()` of a networked source: `SELECT 1` on its pool; a failure is DATA_SOURCE_UNAVAILABLE,
+ * described by the driver without the DSN (it may carry a password).
+ */
+export async function probeConnection(
+  query: (sql: string) => Promise<unknown>,
+  describe: (err: unknown) => string,
+): Promise<void> {
+  try {
+    await query('SELECT 1');
+  } catch (err) {
+    throw new EngineError('DATA_SOURCE_UNAVAILABLE', `cannot connect: ${describe(err)}`);
+  }
 }

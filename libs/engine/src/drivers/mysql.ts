@@ -2,7 +2,7 @@ import mysql from 'mysql2';
 import type { ExecuteValues, Pool as PromisePool, PoolConnection } from 'mysql2/promise';
 import { EngineError } from '../errors.js';
 import { mysqlDialect } from '../plan/dialect.js';
-import type { SourceDriver, TransactionRun } from './driver.js';
+import { type SourceDriver, type TransactionRun, probeConnection } from './driver.js';
 
 export interface MySqlSourceOptions {
   name: string;
@@ -137,12 +137,8 @@ export class MySqlSource implements SourceDriver {
     };
   }
 
-  async check(): Promise<void> {
-    try {
-      await this.pool.query('SELECT 1');
-    } catch (err) {
-      throw new EngineError('DATA_SOURCE_UNAVAILABLE', `cannot connect: ${describeConnectError(err)}`);
-    }
+  check(): Promise<void> {
+    return probeConnection((sql) => this.pool.query(sql), describeConnectError);
   }
 
   async queryText(sql: string, params: readonly unknown[]): Promise<string | null> {

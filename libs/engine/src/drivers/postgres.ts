@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { EngineError } from '../errors.js';
 import { postgresDialect } from '../plan/dialect.js';
-import type { SourceDriver, TransactionRun } from './driver.js';
+import { type SourceDriver, type TransactionRun, probeConnection } from './driver.js';
 
 export interface PostgresSourceOptions {
   name: string;
@@ -64,12 +64,8 @@ export class PostgresSource implements SourceDriver {
   }
 
   /** Proves the source answers (at load). */
-  async check(): Promise<void> {
-    try {
-      await this.pool.query('SELECT 1');
-    } catch (err) {
-      throw new EngineError('DATA_SOURCE_UNAVAILABLE', `cannot connect: ${describeConnectError(err)}`);
-    }
+  check(): Promise<void> {
+    return probeConnection((sql) => this.pool.query(sql), describeConnectError);
   }
 
   /** Runs a statement that returns one text value (the JSON built by PostgreSQL); no row → null. */

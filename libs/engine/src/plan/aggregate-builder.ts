@@ -276,27 +276,25 @@ export class AggregateBuilder {
   ): string {
     const d = this.qb.dialect;
     const typeName = `${scalar}Aggregation`;
-    const fmt = (e: string) => this.qb.format(scalar, e);
-    const notNull = `${expr} IS NOT NULL`;
     const pairs: Array<[string, string]> = [];
     for (const [key, group] of subFields(this.scope, typeName, nodes)) {
       const fn = group[0].name.value;
       const args = group[0].arguments?.length ? this.qb.argsOf(typeName, group[0]) : {};
       const distinct = args.distinct === true ? 'DISTINCT ' : '';
-      if (scalar === 'JSON' && fn !== '__typename') {
-        pairs.push([key, this.jsonFunction(fn, expr, args, distinct, where)]);
-        continue;
-      }
+      const { value, valueScalar } =
+        scalar === 'JSON' ? this.jsonValue(fn, expr, args) : { value: expr, valueScalar: scalar };
+      const fmt = (e: string) => this.qb.format(valueScalar, e);
+      const notNull = `${value} IS NOT NULL`;
       let sql: string;
       if (fn === '__typename') sql = catalogLiteral(typeName);
-      else if (fn === 'count' || fn === 'sum' || fn === 'avg') sql = d.agg(fn, expr, where());
-      else if (fn === 'bool_and' || fn === 'bool_or') sql = d.boolean(d.agg(fn, expr, where()));
-      else if (fn === 'min' || fn === 'max') sql = fmt(d.agg(fn, expr, where()));
-      else if (fn === 'list') sql = d.listAgg(distinct, fmt(expr), where(notNull));
-      else if (fn === 'any') sql = d.anyAgg(fmt(expr), where(notNull)!);
-      else if (fn === 'last') sql = d.lastAgg(fmt(expr), where(notNull)!, d.agg('count', expr, where()));
+      else if (fn === 'count' || fn === 'sum' || fn === 'avg') sql = d.agg(fn, value, where());
+      else if (fn === 'bool_and' || fn === 'bool_or') sql = d.boolean(d.agg(fn, value, where()));
+      else if (fn === 'min' || fn === 'max') sql = fmt(d.agg(fn, value, where()));
+      else if (fn === 'list') sql = d.listAgg(distinct, fmt(value), where(notNull));
+      else if (fn === 'any') sql = d.anyAgg(fmt(value), where(notNull)!);
+      else if (fn === 'last') sql = d.lastAgg(fmt(value), where(notNull)!, d.agg('count', value, where()));
       else if (fn === 'string_agg')
-        sql = d.stringAgg(distinct, expr, String(args.sep ?? ''), where(), (v) => this.qb.params.add(v));
+        sql = d.stringAgg(distinct, value, String(args.sep ?? ''), where(), (v) => this.qb.params.add(v));
       else throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
       pairs.push([key, sql]);
     }
@@ -304,41 +302,31 @@ export class AggregateBuilder {
   }
 
   /**
-   * A function of Hugr's `JSONAggregation`: over the JSON values themselves, or over the values
-   * at `path` (`details.amount` or `$.details.amount`). Numbers and booleans are taken only where
-   * the value is of that JSON type; other values count as NULL.
+   * What a function of Hugr's `JSONAggregation` aggregates: the JSON values themselves, or the
+   * values at `path` (`details.amount` or `$.details.amount`), taken as numbers by sum/avg/min/max
+   * and as booleans by bool_and/bool_or only where the JSON value has that type (else NULL), and
+   * as text by string_agg.
    */
-  private jsonFunction(
+  private jsonValue(
     fn: string,
     json: string,
     args: Record<string, unknown>,
-    distinct: string,
-    where: (extra?: string) => string | undefined,
-  ): string {
-    const d = this.qb.dialect;
-    const add = (v: unknown) => this.qb.params.add(v);
-    const keys = args.path == null ? undefined : jsonPathKeys(String(args.path));
-    if (keys && !d.jsonPath)
-      throw new EngineError(
-        'BAD_USER_INPUT',
-        `aggregations at a JSON path are not supported on ${d.type} sources`,
-      );
-    const at = (as: JsonPathResult) => (keys ? d.jsonPath!(json, keys, as, add) : json);
-    const fmt = (e: string) => this.qb.format('JSON', e);
-    if (fn === 'count') return d.agg('count', at('json'), where());
-    if (fn === 'list' || fn === 'any' || fn === 'last') {
-      const value = at('json');
-      const notNull = where(`${value} IS NOT NULL`);
-      if (fn === 'list') return d.listAgg(distinct, fmt(value), notNull);
-      if (fn === 'any') return d.anyAgg(fmt(value), notNull!);
-      return d.lastAgg(fmt(value), notNull!, d.agg('count', value, where()));
+  ): { value: string; valueScalar: ScalarName } {
+    const [as, valueScalar]: [JsonPathResult, ScalarName] =
+      fn === 'sum' || fn === 'avg' || fn === 'min' || fn === 'max'
+        ? ['number', 'Float']
+        : fn === 'bool_and' || fn === 'bool_or'
+          ? ['boolean', 'Boolean']
+          : fn === 'string_agg'
+            ? ['text', 'String']
+            : ['json', 'JSON'];
+    if (args.path == null) {
+      // The schema requires `path` for all but count/list/any/last.
+      if (as !== 'json') throw new EngineError('BAD_USER_INPUT', `${fn} of a JSON field needs a path`);
+      return { value: json, valueScalar };
     }
-    // The rest take `path: String!` (the schema requires it).
-    if (!keys) throw new EngineError('BAD_USER_INPUT', `${fn} of a JSON field needs a path`);
-    if (fn === 'sum' || fn === 'avg' || fn === 'min' || fn === 'max') return d.agg(fn, at('number'), where());
-    if (fn === 'bool_and' || fn === 'bool_or') return d.boolean(d.agg(fn, at('boolean'), where()));
-    if (fn === 'string_agg') return d.stringAgg(distinct, at('text'), String(args.sep ?? ''), where(), add);
-    throw new EngineError('BAD_USER_INPUT', `unknown aggregation function "${fn}"`);
+    const keys = jsonPathKeys(String(args.path));
+    return { value: this.qb.dialect.jsonPath(json, keys, as, (v) => this.qb.params.add(v)), valueScalar };
   }
 
   /**
